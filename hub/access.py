@@ -1,0 +1,236 @@
+"""THE access policy of the hub: the only place that decides who sees and does what.
+
+HTML views, API viewsets, the websocket consumer and exports all ask here:
+
+- ``visible(actor, Model)`` returns the queryset of rows the actor may see,
+  scoped by plain foreign keys (and guardian's direct-FK grants on Workspace);
+- ``can(actor, action, obj)`` answers whether the actor may do ``action``;
+- ``require(actor, action, obj)`` raises ``Http404`` when the object is not
+  visible at all (missing and forbidden look the same) and ``PermissionDenied``
+  when it is visible but the action is not allowed;
+- ``audience(obj)`` names the channel groups that should hear of a change.
+
+Access follows the actor's *active* Staff memberships, read afresh for every
+request, so deactivating a membership ends access at once. Superusers get
+nothing extra here: the policy knows no superuser shortcut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from agencies.models import (
+    Agency,
+    Invitation,
+    Role,
+    Staff,
+    Workspace,
+    WorkspaceGroupObjectPermission,
+    WorkspaceMembership,
+    WorkspaceUserObjectPermission,
+)
+from hub.models import AuditEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from agencies.models import User
+
+    Actor = User | AnonymousUser
+
+M = TypeVar("M", bound=models.Model)
+
+VIEW_WORKSPACE = "view_workspace"
+MANAGE_WORKSPACE = "manage_workspace"
+_CACHE_ATTR = "_hub_access_memberships"
+
+
+@dataclass(frozen=True)
+class Membership:
+    staff_id: int
+    agency_id: int
+    group_id: int
+    roles: frozenset[str]
+
+
+def memberships(actor: Actor) -> tuple[Membership, ...]:
+    """The actor's active memberships, loaded once per user object (that is, per request)."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return ()
+    cached = getattr(actor, _CACHE_ATTR, None)
+    if cached is None:
+        rows = Staff.objects.filter(user_id=actor.pk, is_active=True).select_related("agency")
+        cached = tuple(
+            Membership(staff_id=s.pk, agency_id=s.agency_id, group_id=s.agency.group_id, roles=frozenset(s.roles))
+            for s in rows
+        )
+        setattr(actor, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget(actor: Actor) -> None:
+    """Drop the cached memberships, after a service changed them within the same request."""
+    if hasattr(actor, _CACHE_ATTR):
+        delattr(actor, _CACHE_ATTR)
+
+
+def agency_ids(actor: Actor, *roles: str) -> set[int]:
+    """The actor's agencies, or only those where they hold one of ``roles``."""
+    return {m.agency_id for m in memberships(actor) if not roles or m.roles.intersection(roles)}
+
+
+def acting_agency_id(actor: Actor, among: Iterable[int] | None = None) -> int | None:
+    """The agency the actor acts for: the first membership that is among ``among``, if given."""
+    allowed = set(among) if among is not None else None
+    for m in memberships(actor):
+        if allowed is None or m.agency_id in allowed:
+            return m.agency_id
+    return None
+
+
+def _workspace_ids(actor: Actor, codename: str, *roles: str) -> QuerySet[Any]:
+    """Ids of workspaces granted ``codename`` to the actor's agencies (those where they hold ``roles``)."""
+    groups = [m.group_id for m in memberships(actor) if not roles or m.roles.intersection(roles)]
+    return WorkspaceGroupObjectPermission.objects.filter(
+        group_id__in=groups, permission__codename=codename
+    ).values("content_object_id")
+
+
+def _visible_workspaces(actor: Actor) -> Q:
+    """Workspaces of the actor's agencies, plus the exceptional grant to the actor alone."""
+    by_user = WorkspaceUserObjectPermission.objects.filter(
+        user_id=actor.pk, permission__codename=VIEW_WORKSPACE
+    ).values("content_object_id")
+    return Q(pk__in=_workspace_ids(actor, VIEW_WORKSPACE)) | Q(pk__in=by_user)
+
+
+def _partner_agency_ids(actor: Actor) -> QuerySet[Any]:
+    return WorkspaceMembership.objects.filter(
+        workspace__in=Workspace.objects.filter(_visible_workspaces(actor))
+    ).values("agency_id")
+
+
+def visible(actor: Actor, model: type[M]) -> QuerySet[M]:
+    """The rows of ``model`` the actor may see. Unknown models are refused, not opened."""
+    if not memberships(actor):
+        return model._default_manager.none()
+    own = agency_ids(actor)
+    admin_of = agency_ids(actor, Role.AGENCY_ADMIN)
+    qs: QuerySet[Any]
+    if model is Agency:
+        qs = Agency.objects.filter(Q(pk__in=own) | Q(pk__in=_partner_agency_ids(actor)))
+    elif model is Staff:
+        partners = Q(pk__in=own) | Q(pk__in=_partner_agency_ids(actor))
+        qs = Staff.objects.filter(
+            Q(agency_id__in=admin_of) | Q(is_active=True, agency__in=Agency.objects.filter(partners))
+        )
+    elif model is Workspace:
+        qs = Workspace.objects.filter(_visible_workspaces(actor))
+    elif model is WorkspaceMembership:
+        qs = WorkspaceMembership.objects.filter(workspace__in=Workspace.objects.filter(_visible_workspaces(actor)))
+    elif model is Invitation:
+        qs = Invitation.objects.filter(agency_id__in=admin_of)
+    elif model is AuditEntry:
+        qs = AuditEntry.objects.filter(agency_id__in=admin_of)
+    else:
+        raise LookupError(f"hub.access has no rule for {model.__name__}; add one before exposing it.")
+    return qs  # type: ignore[return-value]
+
+
+def is_visible(actor: Actor, obj: models.Model) -> bool:
+    return visible(actor, type(obj)).filter(pk=obj.pk).exists()
+
+
+def _manages_workspace(actor: Actor, workspace: Workspace) -> bool:
+    return (
+        _workspace_ids(actor, MANAGE_WORKSPACE, Role.COORDINATOR, Role.AGENCY_ADMIN)
+        .filter(content_object_id=workspace.pk)
+        .exists()
+    )
+
+
+def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bool:
+    """Whether the actor may do ``action`` on ``obj`` (an instance, or a model for "create")."""
+    if not memberships(actor):
+        return False
+    if isinstance(obj, type):
+        if obj is Workspace and action == "create":
+            return bool(agency_ids(actor, Role.COORDINATOR, Role.AGENCY_ADMIN))
+        return False
+    if action == "view":
+        return is_visible(actor, obj)
+    admin_of = agency_ids(actor, Role.AGENCY_ADMIN)
+    if isinstance(obj, Agency):
+        return action in {"change", "invite", "manage_staff"} and obj.pk in admin_of
+    if isinstance(obj, Staff):
+        if obj.agency_id not in admin_of:
+            return False
+        if action == "change":
+            return True
+        if action == "deactivate":
+            # An admin cannot lock themselves out of their own agency.
+            return obj.is_active and obj.user_id != actor.pk
+        if action == "reactivate":
+            return not obj.is_active
+        return False
+    if isinstance(obj, Invitation):
+        return action == "revoke" and obj.agency_id in admin_of and obj.is_open
+    if isinstance(obj, Workspace):
+        if action in {"change", "add_agency", "archive"}:
+            return _manages_workspace(actor, obj)
+        return False
+    if isinstance(obj, WorkspaceMembership):
+        if action == "remove":
+            return obj.agency_id != obj.workspace.coordinator_agency_id and _manages_workspace(
+                actor, obj.workspace
+            )
+        return False
+    return False
+
+
+def require(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> None:
+    """Raise unless the actor may do ``action``: 404 when they may not even see ``obj``."""
+    if can(actor, action, obj):
+        return
+    if isinstance(obj, models.Model) and not is_visible(actor, obj):
+        raise Http404
+    raise PermissionDenied
+
+
+def get_visible_or_404(actor: Actor, model: type[M], **lookup: Any) -> M:
+    try:
+        return visible(actor, model).get(**lookup)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
+        raise Http404 from exc
+
+
+def groups_for(actor: Actor) -> set[str]:
+    """The channel groups the actor may listen to right now."""
+    if not memberships(actor):
+        return set()
+    names = {f"user.{actor.pk}"}
+    names.update(f"agency.{agency_id}" for agency_id in agency_ids(actor))
+    names.update(f"workspace.{pk}" for pk in visible(actor, Workspace).values_list("pk", flat=True))
+    return names
+
+
+def audience(obj: models.Model) -> set[str]:
+    """The channel groups that should hear of a change to ``obj``. Events carry no personal data."""
+    if isinstance(obj, Workspace):
+        return {f"workspace.{obj.pk}"}
+    if isinstance(obj, WorkspaceMembership):
+        return {f"workspace.{obj.workspace_id}", f"agency.{obj.agency_id}"}
+    if isinstance(obj, Agency):
+        return {f"agency.{obj.pk}"}
+    if isinstance(obj, Staff):
+        return {f"agency.{obj.agency_id}", f"user.{obj.user_id}"}
+    if isinstance(obj, Invitation):
+        return {f"agency.{obj.agency_id}"}
+    raise LookupError(f"hub.access has no audience rule for {type(obj).__name__}.")

@@ -1,0 +1,57 @@
+"""The event outbox: the one way services tell browsers that something changed.
+
+``publish`` writes an Event row in the caller's transaction and, once that
+transaction commits, sends it once to each audience group over the channel
+layer. A broadcast that fails (Redis away) loses nothing: clients catch up
+from the outbox by ``last_event_id`` when they reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import models, transaction
+
+from hub import access
+from hub.audit import target_type
+from hub.models import Event
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "hub.event"
+
+
+def publish(
+    verb: str,
+    target: models.Model,
+    *,
+    audience: Iterable[str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    """Record ``verb`` on ``target`` for ``audience`` (default: ``hub.access.audience(target)``)."""
+    groups = sorted(set(audience) if audience is not None else access.audience(target))
+    event = Event.objects.create(
+        verb=verb,
+        target_type=target_type(target),
+        target_id=str(target.pk),
+        audience=groups,
+        payload=payload or {},
+    )
+    transaction.on_commit(lambda: broadcast(event), robust=True)
+    return event
+
+
+def broadcast(event: Event) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": MESSAGE_TYPE, "event": event.as_message()}
+    for group in event.audience:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # the outbox row stays; clients replay it on reconnect
+            logger.warning("Broadcast of event %s to %s failed", event.pk, group, exc_info=True)

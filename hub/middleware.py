@@ -1,0 +1,44 @@
+"""Request-scoped context for the audit log, and no caching of pages with social data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+from hub.audit import RequestContext, request_context
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR is the reverse proxy in production; it sets X-Real-IP, which
+    # a client cannot spoof past it.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Makes the caller's address and a request id available to ``hub.audit.record``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = request_context.set(RequestContext(ip_address=client_ip(request), request_id=str(uuid.uuid4())))
+        try:
+            return self.get_response(request)
+        finally:
+            request_context.reset(token)
+
+
+class NoStoreMiddleware:
+    """Pages and API answers of an authenticated user are never cached by browsers or proxies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -1,0 +1,110 @@
+"""Personas shared by every test (Healthchecks' habit), built through the services.
+
+The county: the jobcenter sends, the social office receives, the youth office sits
+at the same round table, the immigration authority shares no workspace with them.
+
+| persona  | agency                 | roles            |
+|----------|------------------------|------------------|
+| alice    | Jobcenter              | caseworker       |
+| bob      | Sozialamt              | caseworker       |
+| carol    | Jugendamt              | caseworker       |
+| olga     | Ausländerbehörde       | caseworker       | (outsider: no shared workspace)
+| rita     | Jobcenter              | (read-only)      |
+| adam     | Jobcenter              | agency admin     |
+| cora     | Jobcenter              | coordinator      | (the workspace's coordinating agency)
+| anon     | not logged in          |                  |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from agencies import services
+from agencies.models import Agency, AgencyKind, Staff, User, Workspace
+
+
+@dataclass
+class World:
+    jobcenter: Agency
+    social_office: Agency
+    youth_office: Agency
+    immigration: Agency
+    workspace: Workspace
+    other_workspace: Workspace
+    alice: User
+    bob: User
+    carol: User
+    olga: User
+    rita: User
+    adam: User
+    cora: User
+
+    def staff(self, user: User) -> Staff:
+        return Staff.objects.get(user=user)
+
+    def persona(self, name: str) -> User | None:
+        return None if name == "anon" else getattr(self, name)
+
+
+PERSONAS = ["alice", "bob", "carol", "olga", "rita", "adam", "cora", "anon"]
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username: str, first: str, last: str) -> User:
+    user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.org")
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_world() -> World:
+    def agency(name: str, short: str, kind: str) -> Agency:
+        return services.agency_create(actor=None, name=name, short_name=short, kind=kind, city="Nordhorn")
+
+    jobcenter = agency("Jobcenter Landkreis Musterstadt", "Jobcenter", AgencyKind.JOBCENTER)
+    social = agency("Sozialamt Landkreis Musterstadt", "Sozialamt", AgencyKind.SOCIAL_OFFICE)
+    youth = agency("Jugendamt Landkreis Musterstadt", "Jugendamt", AgencyKind.YOUTH_OFFICE)
+    immigration = agency("Ausländerbehörde Landkreis Musterstadt", "ABH", AgencyKind.IMMIGRATION_AUTHORITY)
+
+    users = {}
+    for username, first, last, home, roles in [
+        ("alice", "Alice", "Arslan", jobcenter, ["caseworker"]),
+        ("bob", "Bob", "Becker", social, ["caseworker"]),
+        ("carol", "Carol", "Celik", youth, ["caseworker"]),
+        ("olga", "Olga", "Otto", immigration, ["caseworker"]),
+        ("rita", "Rita", "Richter", jobcenter, []),
+        ("adam", "Adam", "Albers", jobcenter, ["agency_admin"]),
+        ("cora", "Cora", "Cramer", jobcenter, ["coordinator"]),
+    ]:
+        users[username] = make_user(username, first, last)
+        services.staff_create(actor=None, agency=home, user=users[username], roles=roles)
+    for admin_of, name in [(social, "sam"), (youth, "yara"), (immigration, "ines")]:
+        user = make_user(name, name.title(), "Admin")
+        services.staff_create(actor=None, agency=admin_of, user=user, roles=["agency_admin"])
+
+    workspace = services.workspace_create(
+        actor=None,
+        name="Runder Tisch Integration",
+        purpose="Abstimmung der Integration Geflüchteter",
+        coordinator_agency=jobcenter,
+        agencies=[social, youth],
+    )
+    other = services.workspace_create(
+        actor=None, name="Arbeitskreis Aufenthalt", coordinator_agency=immigration, agencies=[]
+    )
+    return World(
+        jobcenter=jobcenter,
+        social_office=social,
+        youth_office=youth,
+        immigration=immigration,
+        workspace=workspace,
+        other_workspace=other,
+        **users,
+    )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return make_world()

@@ -1,0 +1,8 @@
+from hub import access
+from agencies.models import Agency, Workspace
+
+
+def test_world_builds(world):
+    assert set(access.visible(world.alice, Workspace)) == {world.workspace}
+    assert world.immigration not in access.visible(world.alice, Agency)
+    assert set(access.visible(world.olga, Agency)) == {world.immigration}
