@@ -6,7 +6,7 @@ Writes go through ``agencies.services``; who may see or do what is decided only 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -129,7 +129,7 @@ class Staff(RoleFields):
         return f"{self.user} ({self.agency.display_name})"
 
 
-def invitation_expiry() -> timezone.datetime:
+def invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=7)
 
 
@@ -210,9 +210,7 @@ class WorkspaceMembership(models.Model):
         ordering = ["agency__name"]
         verbose_name = _("workspace membership")
         verbose_name_plural = _("workspace memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "agency"], name="workspace_membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["workspace", "agency"], name="workspace_membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.agency} @ {self.workspace}"

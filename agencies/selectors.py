@@ -5,7 +5,7 @@ Every list is one query plus a constant number of prefetches, whatever its lengt
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -44,8 +44,12 @@ def workspace_detail(actor: Actor, pk: object) -> Workspace:
 
 def workspace_memberships(workspace: Workspace) -> QuerySet[WorkspaceMembership]:
     """Member agencies of a workspace the caller has already been allowed to see."""
-    return WorkspaceMembership.objects.filter(workspace=workspace).select_related("agency").prefetch_related(
-        Prefetch("agency__staff", queryset=Staff.objects.filter(is_active=True).select_related("user"))
+    return (
+        WorkspaceMembership.objects.filter(workspace=workspace)
+        .select_related("agency")
+        .prefetch_related(
+            Prefetch("agency__staff", queryset=Staff.objects.filter(is_active=True).select_related("user"))
+        )
     )
 
 
@@ -59,4 +63,8 @@ def invitation_list(actor: Actor) -> QuerySet[Invitation]:
 
 
 def my_memberships(actor: Actor) -> QuerySet[Staff]:
-    return Staff.objects.filter(user_id=actor.pk).select_related("agency").order_by("-is_active", "agency__name")
+    return (
+        Staff.objects.filter(user_id=cast(int, actor.pk))
+        .select_related("agency")
+        .order_by("-is_active", "agency__name")
+    )

@@ -102,9 +102,7 @@ def staff_create(
 
 
 def _ensure_an_admin_remains(staff: Staff) -> None:
-    others = Staff.objects.filter(agency_id=staff.agency_id, is_active=True, is_agency_admin=True).exclude(
-        pk=staff.pk
-    )
+    others = Staff.objects.filter(agency_id=staff.agency_id, is_active=True, is_agency_admin=True).exclude(pk=staff.pk)
     if not others.exists():
         raise ValidationError({"roles": _("An agency needs at least one active administrator.")})
 
@@ -213,7 +211,11 @@ def staff_invite(
     invitation.full_clean()
     invitation.save()
     audit.record(
-        actor=actor, action="invitation.create", target=invitation, agency_id=agency.pk, changes={"roles": invitation.roles}
+        actor=actor,
+        action="invitation.create",
+        target=invitation,
+        agency_id=agency.pk,
+        changes={"roles": invitation.roles},
     )
     events.publish("invitation.created", invitation)
     subject = _("Invitation to the round-table hub of %(agency)s") % {"agency": agency.name}

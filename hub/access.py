@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from agencies.models import User
 
     Actor = User | AnonymousUser
-
-M = TypeVar("M", bound=models.Model)
 
 VIEW_WORKSPACE = "view_workspace"
 MANAGE_WORKSPACE = "manage_workspace"
@@ -98,15 +96,15 @@ def acting_agency_id(actor: Actor, among: Iterable[int] | None = None) -> int | 
 def _workspace_ids(actor: Actor, codename: str, *roles: str) -> QuerySet[Any]:
     """Ids of workspaces granted ``codename`` to the actor's agencies (those where they hold ``roles``)."""
     groups = [m.group_id for m in memberships(actor) if not roles or m.roles.intersection(roles)]
-    return WorkspaceGroupObjectPermission.objects.filter(
-        group_id__in=groups, permission__codename=codename
-    ).values("content_object_id")
+    return WorkspaceGroupObjectPermission.objects.filter(group_id__in=groups, permission__codename=codename).values(
+        "content_object_id"
+    )
 
 
 def _visible_workspaces(actor: Actor) -> Q:
     """Workspaces of the actor's agencies, plus the exceptional grant to the actor alone."""
     by_user = WorkspaceUserObjectPermission.objects.filter(
-        user_id=actor.pk, permission__codename=VIEW_WORKSPACE
+        user_id=cast(int, actor.pk), permission__codename=VIEW_WORKSPACE
     ).values("content_object_id")
     return Q(pk__in=_workspace_ids(actor, VIEW_WORKSPACE)) | Q(pk__in=by_user)
 
@@ -117,7 +115,7 @@ def _partner_agency_ids(actor: Actor) -> QuerySet[Any]:
     ).values("agency_id")
 
 
-def visible(actor: Actor, model: type[M]) -> QuerySet[M]:
+def visible[M: models.Model](actor: Actor, model: type[M]) -> QuerySet[M]:
     """The rows of ``model`` the actor may see. Unknown models are refused, not opened."""
     if not memberships(actor):
         return model._default_manager.none()
@@ -188,9 +186,7 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
         return False
     if isinstance(obj, WorkspaceMembership):
         if action == "remove":
-            return obj.agency_id != obj.workspace.coordinator_agency_id and _manages_workspace(
-                actor, obj.workspace
-            )
+            return obj.agency_id != obj.workspace.coordinator_agency_id and _manages_workspace(actor, obj.workspace)
         return False
     return False
 
@@ -204,7 +200,7 @@ def require(actor: Actor, action: str, obj: models.Model | type[models.Model]) -
     raise PermissionDenied
 
 
-def get_visible_or_404(actor: Actor, model: type[M], **lookup: Any) -> M:
+def get_visible_or_404[M: models.Model](actor: Actor, model: type[M], **lookup: Any) -> M:
     try:
         return visible(actor, model).get(**lookup)
     except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ class RequestContext:
     request_id: str = ""
 
 
-request_context: ContextVar[RequestContext] = ContextVar("hub_request_context", default=RequestContext())
+request_context: ContextVar[RequestContext | None] = ContextVar("hub_request_context", default=None)
 
 
 def target_type(obj: models.Model) -> str:
@@ -41,7 +41,7 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Write one append-only audit row. ``changes`` maps field names to [old, new]."""
-    context = request_context.get()
+    context = request_context.get() or RequestContext()
     return AuditEntry.objects.create(
         actor=actor,
         actor_label=(actor.get_username() if actor is not None else "system")[:200],

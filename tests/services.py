@@ -49,13 +49,17 @@ def _throwaway_cluster(bindir: str) -> str:
     run = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
     if run:
         shutil.chown(data, "postgres")
-    subprocess.run([*run, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust"], check=True, capture_output=True)
+    subprocess.run(
+        [*run, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust"], check=True, capture_output=True
+    )
     subprocess.run(
         [*run, f"{bindir}/pg_ctl", "-D", data, "-o", f"-p {port} -k {data} -h 127.0.0.1", "-w", "start"],
         check=True,
         capture_output=True,
     )
-    atexit.register(lambda: subprocess.run([*run, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True))
+    atexit.register(
+        lambda: subprocess.run([*run, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+    )
     print(f"tests: no PostgreSQL on 127.0.0.1:5432, started a throwaway cluster on port {port}", file=sys.stderr)
     return f"postgres://postgres@127.0.0.1:{port}/hub"
 

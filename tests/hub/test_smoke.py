@@ -1,5 +1,5 @@
-from hub import access
 from agencies.models import Agency, Workspace
+from hub import access
 
 
 def test_world_builds(world):
