@@ -133,6 +133,13 @@ def invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=7)
 
 
+class InvitationStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACCEPTED = "accepted", _("accepted")
+    REVOKED = "revoked", _("revoked")
+    EXPIRED = "expired", _("expired")
+
+
 class Invitation(RoleFields):
     """An agency admin's invitation of a new colleague; only a hash of the token is stored."""
 
@@ -161,17 +168,17 @@ class Invitation(RoleFields):
 
     @property
     def is_open(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return self.status == InvitationStatus.OPEN
 
     @property
-    def status(self) -> str:
+    def status(self) -> InvitationStatus:
         if self.accepted_at:
-            return str(_("accepted"))
+            return InvitationStatus.ACCEPTED
         if self.revoked_at:
-            return str(_("revoked"))
+            return InvitationStatus.REVOKED
         if self.expires_at <= timezone.now():
-            return str(_("expired"))
-        return str(_("open"))
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.OPEN
 
 
 class Workspace(models.Model):
@@ -181,7 +188,8 @@ class Workspace(models.Model):
     guardian grants to the member agencies' groups; ``hub.access`` reads the grants.
     """
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    # Not unique: a uniqueness error would confirm that a workspace the actor cannot see exists.
+    name = models.CharField(_("name"), max_length=200)
     purpose = models.TextField(_("purpose"), blank=True, max_length=4000)
     coordinator_agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="coordinated_workspaces", verbose_name=_("coordinating agency")

@@ -221,8 +221,9 @@ SECURE_CSP = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so that an anonymous call answers 401 with a WWW-Authenticate header.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -236,10 +237,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Agencies, staff and workspaces of a county's round table for integration.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enum components are named after the field; name the ones whose field name other apps will reuse.
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationStatusEnum": "agencies.api.serializers.InvitationStatus",
+        "AgencyKindEnum": "agencies.models.AgencyKind",
+        "RoleEnum": "agencies.models.Role",
+    },
 }
 
 LOGGING = {

@@ -13,8 +13,13 @@ os.environ["DATABASE_URL"] = ensure_postgres()
 os.environ["REDIS_URL"] = ensure_redis()
 
 from hub.settings import *  # noqa: E402,F403
+from hub.settings import BASE_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# WhiteNoise scans STATIC_ROOT for every new handler; tests serve static files through the finders.
+STATIC_ROOT = BASE_DIR / "var" / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
