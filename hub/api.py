@@ -1,13 +1,35 @@
-"""Shared pieces of the REST API."""
+"""Shared pieces of the REST API: error handling, strict input, the access-policy permission.
+
+The API writes only through services. Its serializers therefore validate input and
+never save; the permission asks ``hub.access`` about object actions, so that a
+visible object the actor may not act on answers 403 and an invisible one 404.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from hub import access
+
+if TYPE_CHECKING:
+    from drf_spectacular.utils import Direction
+
+# More unknown keys than this are not all echoed back; one is enough to fix the request.
+_MAX_REPORTED_UNKNOWN = 10
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -22,3 +44,78 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             detail = {"non_field_errors": exc.messages}
         exc = serializers.ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+class StrictInputMixin:
+    """Input serializer behaviour: unknown keys are refused, nothing is ever saved.
+
+    A key that names no field of the serializer answers 400 (``{"key": ["Unknown
+    field."]}``), so a typo or a guessed field such as ``group`` cannot pass
+    unnoticed. A key that names a read-only field (``id``, ``is_active``,
+    ``agency``, ...) is ignored as DRF always does, so that a client may send back
+    what it read. ``save`` is disabled: views hand ``validated_data`` to a service.
+    """
+
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("Unknown field.")] for key in unknown[:_MAX_REPORTED_UNKNOWN]}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+    def save(self, **kwargs: Any) -> Any:
+        raise AssertionError("API serializers only validate; writes go through the services.")
+
+
+class StrictInputSchema(OpenApiSerializerExtension):
+    """Tell the schema what the server enforces: request bodies take no unknown properties."""
+
+    target_class = StrictInputMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
+class AccessPolicy(BasePermission):
+    """Object actions decided by ``hub.access``: 404 when invisible, 403 when visible but not allowed.
+
+    A view lists in ``access_actions`` which of its actions need which access
+    action (``{"partial_update": "change"}``); reads need nothing beyond the
+    visibility that the view's queryset already applies.
+    """
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        wanted = getattr(view, "access_actions", {}).get(getattr(view, "action", None))
+        if wanted is not None and isinstance(obj, models.Model):
+            access.require(request.user, wanted, obj)
+        return True
+
+
+class SingleObjectSchema(AutoSchema):
+    """For a view that answers one object under a router's "list" route, such as /me/."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
+class HubAPIMixin:
+    """Common settings of the hub's API views.
+
+    JSON only: the browsable API's inline script would be blocked by the hub's
+    Content-Security-Policy anyway, and /api/docs/ serves the interactive docs.
+    No OPTIONS metadata either (405): DRF describes every action of a route with
+    one serializer, which misleads where input and output differ; the OpenAPI
+    schema at /api/schema/ is the description.
+    """
+
+    renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
+    metadata_class: Any = None
+    access_actions: ClassVar[dict[str, str]] = {}
