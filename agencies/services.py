@@ -9,6 +9,7 @@ the models itself.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +26,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.models import Agency, Invitation, Role, Staff, User, Workspace, WorkspaceMembership
 from hub import access, audit, events
+
+logger = logging.getLogger(__name__)
 
 AGENCY_FIELDS = ("name", "short_name", "kind", "street", "postcode", "city", "email", "phone", "website")
 WORKSPACE_FIELDS = ("name", "purpose", "is_archived")
@@ -223,8 +226,16 @@ def staff_invite(
         "Hello %(name)s,\n\n%(inviter)s invites you to join %(agency)s in the round-table hub.\n"
         "Set your username and password here within 7 days:\n%(url)s\n"
     ) % {"name": invitation.first_name, "inviter": actor, "agency": agency.name, "url": invitation_url(token)}
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=True))
+    transaction.on_commit(lambda: _send_quietly(subject, body, email))
     return invitation, token
+
+
+def _send_quietly(subject: str, body: str, recipient: str) -> None:
+    """Mail after commit; a mail server that is down must not undo the invitation, which the admin sees."""
+    try:
+        send_mail(subject, body, None, [recipient])
+    except Exception:
+        logger.warning("Invitation mail to an agency colleague could not be sent", exc_info=True)
 
 
 def invitation_for_token(token: str) -> Invitation | None:
@@ -381,3 +392,69 @@ def workspace_remove_agency(*, actor: User, membership: WorkspaceMembership) -> 
         agency_id=workspace.coordinator_agency_id,
         changes={"agency": [agency.pk, None]},
     )
+
+
+# The user's own account -------------------------------------------------------------------
+
+PROFILE_FIELDS = ("first_name", "last_name", "email")
+
+
+@transaction.atomic
+def user_update_profile(*, actor: User, first_name: str, last_name: str, email: str) -> User:
+    """Change the actor's own name and e-mail address; nobody edits another person's profile.
+
+    The audit row goes to the actor's first agency, whose administrators send the
+    invitations and so need to see where a colleague's address went.
+    """
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    new_values = {"first_name": first_name.strip(), "last_name": last_name.strip(), "email": email.strip()}
+    changes = audit.diff(user, new_values)
+    for key, value in new_values.items():
+        setattr(user, key, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=list(PROFILE_FIELDS))
+    for key, value in new_values.items():
+        setattr(actor, key, value)
+    audit.record(
+        actor=actor, action="user.update", target=user, agency_id=access.acting_agency_id(actor), changes=changes
+    )
+    events.publish("user.updated", user, audience={f"user.{user.pk}"})
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, actor: User, new_password: str) -> User:
+    """Set the actor's own password (already validated by the form). The audit row never holds it."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit.record(actor=actor, action="user.change_password", target=user, agency_id=access.acting_agency_id(actor))
+    return user
+
+
+@transaction.atomic
+def api_token_create(*, actor: User) -> str:
+    """Make a new API token for the actor, replacing any old one. The key is returned once, never shown again.
+
+    The audit row names the user, not the token: a token's primary key is its secret.
+    """
+    from rest_framework.authtoken.models import Token
+
+    replaced = Token.objects.filter(user=actor).delete()[0] > 0
+    token = Token.objects.create(user=actor)
+    audit.record(
+        actor=actor,
+        action="api_token.regenerate" if replaced else "api_token.create",
+        target=actor,
+        agency_id=access.acting_agency_id(actor),
+    )
+    return token.key
+
+
+@transaction.atomic
+def api_token_delete(*, actor: User) -> None:
+    """Withdraw the actor's API token; clients using it are refused from the next request on."""
+    from rest_framework.authtoken.models import Token
+
+    if Token.objects.filter(user=actor).delete()[0]:
+        audit.record(actor=actor, action="api_token.delete", target=actor, agency_id=access.acting_agency_id(actor))

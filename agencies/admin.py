@@ -1,0 +1,82 @@
+"""Read-only admin of agencies, staff, invitations and workspaces, for the operators' inspection."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+
+from agencies.models import Agency, Invitation, Staff, User, Workspace, WorkspaceMembership
+from hub.admin import ReadOnlyAdmin
+
+
+@admin.register(User)
+class UserAdmin(ReadOnlyAdmin):
+    list_display = ["username", "first_name", "last_name", "email", "is_active", "last_login"]
+    list_filter = ["is_active", "is_staff", "is_superuser"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    # Never show the password hash, not even read-only.
+    fields = ["username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser", "last_login"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(ReadOnlyAdmin):
+    list_display = ["name", "short_name", "kind", "city", "email"]
+    list_filter = ["kind"]
+    search_fields = ["name", "short_name", "city"]
+
+
+@admin.register(Staff)
+class StaffAdmin(ReadOnlyAdmin):
+    list_display = [
+        "user",
+        "agency",
+        "job_title",
+        "is_caseworker",
+        "is_coordinator",
+        "is_housing_officer",
+        "is_agency_admin",
+        "is_active",
+    ]
+    list_filter = ["is_active", "agency", "is_agency_admin", "is_coordinator"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "job_title"]
+    list_select_related = ["user", "agency"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "agency", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["agency"]
+    search_fields = ["email", "first_name", "last_name"]
+    list_select_related = ["agency"]
+    # The token hash stays out of sight as well.
+    exclude = ["token_hash"]
+
+
+class WorkspaceMembershipInline(admin.TabularInline):
+    model = WorkspaceMembership
+    fields = ["agency", "joined_at", "added_by"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "coordinator_agency", "is_archived", "created_at"]
+    list_filter = ["is_archived"]
+    search_fields = ["name"]
+    list_select_related = ["coordinator_agency"]
+    inlines = [WorkspaceMembershipInline]
+
+
+@admin.register(WorkspaceMembership)
+class WorkspaceMembershipAdmin(ReadOnlyAdmin):
+    list_display = ["workspace", "agency", "joined_at"]
+    list_select_related = ["workspace", "agency"]
+    list_filter = ["workspace"]
