@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 VIEW_WORKSPACE = "view_workspace"
 MANAGE_WORKSPACE = "manage_workspace"
 _CACHE_ATTR = "_hub_access_memberships"
+_MANAGES_CACHE_ATTR = "_hub_access_manages"
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,10 @@ def memberships(actor: Actor) -> tuple[Membership, ...]:
 
 
 def forget(actor: Actor) -> None:
-    """Drop the cached memberships, after a service changed them within the same request."""
-    if hasattr(actor, _CACHE_ATTR):
-        delattr(actor, _CACHE_ATTR)
+    """Drop the cached answers, after a service changed memberships or grants within the same request."""
+    for attr in (_CACHE_ATTR, _MANAGES_CACHE_ATTR):
+        if hasattr(actor, attr):
+            delattr(actor, attr)
 
 
 def agency_ids(actor: Actor, *roles: str) -> set[int]:
@@ -147,11 +149,15 @@ def is_visible(actor: Actor, obj: models.Model) -> bool:
 
 
 def _manages_workspace(actor: Actor, workspace: Workspace) -> bool:
-    return (
-        _workspace_ids(actor, MANAGE_WORKSPACE, Role.COORDINATOR, Role.AGENCY_ADMIN)
-        .filter(content_object_id=workspace.pk)
-        .exists()
-    )
+    """Asked once per workspace and request: a workspace page asks it for every member agency."""
+    answers: dict[int, bool] = actor.__dict__.setdefault(_MANAGES_CACHE_ATTR, {})
+    if workspace.pk not in answers:
+        answers[workspace.pk] = (
+            _workspace_ids(actor, MANAGE_WORKSPACE, Role.COORDINATOR, Role.AGENCY_ADMIN)
+            .filter(content_object_id=workspace.pk)
+            .exists()
+        )
+    return answers[workspace.pk]
 
 
 def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bool:

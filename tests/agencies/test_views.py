@@ -6,7 +6,9 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -400,3 +402,16 @@ def test_german_is_the_default_and_english_is_offered(world: World) -> None:
 def test_role_labels_are_translated(world: World) -> None:
     html = client_for(world.adam).get(reverse("staff-list", args=[world.jobcenter.pk])).content.decode()
     assert "Fallmanagement" in html and "Nur-Lesen" in html and "Behördenadministration" in html
+
+
+def test_workspace_page_costs_the_same_queries_for_more_member_agencies(world: World, client: Client) -> None:
+    client.force_login(world.cora)
+    url = reverse("workspace-detail", args=[world.workspace.pk])
+    with CaptureQueriesContext(connection) as three_agencies:
+        assert client.get(url).status_code == 200
+    for number in range(3):
+        agency = services.agency_create(actor=None, name=f"Träger {number}", kind="course_provider")
+        services.workspace_add_agency(actor=world.cora, workspace=world.workspace, agency=agency)
+    with CaptureQueriesContext(connection) as six_agencies:
+        assert client.get(url).status_code == 200
+    assert len(six_agencies) == len(three_agencies)
