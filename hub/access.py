@@ -150,7 +150,10 @@ def is_visible(actor: Actor, obj: models.Model) -> bool:
 
 def _manages_workspace(actor: Actor, workspace: Workspace) -> bool:
     """Asked once per workspace and request: a workspace page asks it for every member agency."""
-    answers: dict[int, bool] = actor.__dict__.setdefault(_MANAGES_CACHE_ATTR, {})
+    answers: dict[int, bool] | None = getattr(actor, _MANAGES_CACHE_ATTR, None)
+    if answers is None:
+        answers = {}
+        setattr(actor, _MANAGES_CACHE_ATTR, answers)
     if workspace.pk not in answers:
         answers[workspace.pk] = (
             _workspace_ids(actor, MANAGE_WORKSPACE, Role.COORDINATOR, Role.AGENCY_ADMIN)
