@@ -1,0 +1,76 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Playwright's sync API keeps an event loop running in the test thread for the rest of
+the session, so Django would refuse ORM calls there: allow them, and run the browser
+tests after every other test so that no async test meets that loop.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.conftest import World, make_world
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium keeps calling out to Google, which this closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A stable sort: everything else keeps its order, browser tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """The tests build their URLs from the live server; this replaces pytest-playwright's fixture,
+    a session fixture defined on a class instance, which pytest 10 will refuse."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # German first, as in the county's offices; the walkthrough switches to English itself.
+    return {**browser_context_args, "locale": "de-DE", "timezone_id": "Europe/Berlin"}
+
+
+@pytest.fixture
+def browser_world(transactional_db: None) -> World:
+    """The personas, committed: the live server answers from another thread and connection.
+
+    Built in a thread of its own, because the services broadcast their events with
+    async_to_sync, which refuses to run beside Playwright's event loop.
+    """
+
+    def build() -> World:
+        try:
+            return make_world()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(build).result()

@@ -1,0 +1,130 @@
+"""An agency administrator's walk through the hub in a real browser, with axe-core on every page.
+
+Adam administers the Jobcenter: he logs in, looks at his dashboard, the round table,
+the agency directory, his agency's staff and his profile, switches the interface to
+English once and logs out. Every page must be free of serious and critical
+accessibility violations and of Content-Security-Policy refusals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from tests.conftest import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@dataclass
+class Findings:
+    """What the walk found, collected so that one run reports every page at once."""
+
+    axe: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def check_accessibility(self, page: Page, axe: Axe, label: str) -> None:
+        violations: list[dict[str, Any]] = axe.run(page).response["violations"]
+        for violation in violations:
+            if violation.get("impact") not in BLOCKING_IMPACTS:
+                continue
+            lines = [f"[{label}] {page.url}", f"  {violation['id']} ({violation['impact']}): {violation['help']}"]
+            lines.append(f"  {violation['helpUrl']}")
+            for node in violation["nodes"]:
+                lines.append(f"    at {', '.join(map(str, node['target']))}: {node['html'][:200]}")
+                summary = (node.get("failureSummary") or "").replace("\n", " / ")
+                if summary:
+                    lines.append(f"      {summary}")
+            self.axe.append("\n".join(lines))
+
+    def report(self) -> str:
+        parts = []
+        if self.axe:
+            parts.append("Serious or critical accessibility violations:\n" + "\n\n".join(self.axe))
+        if self.console:
+            parts.append("Browser console errors:\n" + "\n".join(self.console))
+        return "\n\n".join(parts)
+
+
+def heading(page: Page) -> str:
+    first = page.locator("h1").first
+    expect(first).to_be_visible()
+    return first.inner_text().strip()
+
+
+def visit(page: Page, base: str, path: str) -> None:
+    response = page.goto(base + path)
+    assert response is not None and response.status == 200, f"{path} answered {response and response.status}"
+
+
+def test_agency_admin_walks_through_the_hub(live_server: Any, browser_world: World, page: Page) -> None:
+    world = browser_world
+    base = live_server.url
+    axe = Axe()
+    findings = Findings()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            findings.console.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+
+    visit(page, base, reverse("login"))
+    findings.check_accessibility(page, axe, "login")
+    page.locator("input[name=username]").fill("adam")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_url(base + reverse("dashboard"))
+    german_heading = heading(page)
+    findings.check_accessibility(page, axe, "dashboard")
+
+    jobcenter = world.jobcenter.pk
+    walk = [
+        ("workspace list", reverse("workspace-list"), "Runder Tisch Integration"),
+        ("workspace detail", reverse("workspace-detail", args=[world.workspace.pk]), "Sozialamt"),
+        ("agency directory", reverse("agency-list"), "Jugendamt"),
+        ("agency detail", reverse("agency-detail", args=[jobcenter]), "Jobcenter"),
+        ("staff management", reverse("staff-list", args=[jobcenter]), "Arslan"),
+        ("profile", reverse("profile"), "Jobcenter"),
+    ]
+    for label, path, shown in walk:
+        visit(page, base, path)
+        heading(page)
+        expect(page.locator("main")).to_contain_text(shown)
+        findings.check_accessibility(page, axe, label)
+    # Olga's agency shares no workspace with the Jobcenter: the directory must not show it.
+    visit(page, base, reverse("agency-list"))
+    expect(page.locator("main")).not_to_contain_text(world.immigration.name)
+
+    # The language switch posts to Django's set_language, from a select or from one button per language.
+    visit(page, base, reverse("dashboard"))
+    switch = page.locator("form[action$='/i18n/setlang/']").first
+    expect(switch).to_be_attached()
+    select = switch.locator("select[name=language]")
+    with page.expect_navigation():
+        if select.count():
+            select.select_option("en")
+            if switch.locator("[type=submit]").count():
+                switch.locator("[type=submit]").first.click()
+        else:
+            switch.locator("button[name=language][value=en]").click()
+    visit(page, base, reverse("dashboard"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    english_heading = heading(page)
+    assert english_heading != german_heading, f"the dashboard heading stayed {german_heading!r} in English"
+    findings.check_accessibility(page, axe, "dashboard (English)")
+
+    page.locator("form[action$='/accounts/logout/'] [type=submit]").first.click()
+    page.wait_for_url(f"{base}{reverse('login')}**")
+    expect(page.locator("input[name=password]")).to_be_visible()
+    visit(page, base, reverse("workspace-list"))
+    assert page.url.startswith(base + reverse("login")), "after logging out the workspace list is still shown"
+
+    assert not findings.axe and not findings.console, findings.report()
