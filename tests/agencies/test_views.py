@@ -415,3 +415,10 @@ def test_workspace_page_costs_the_same_queries_for_more_member_agencies(world: W
     with CaptureQueriesContext(connection) as six_agencies:
         assert client.get(url).status_code == 200
     assert len(six_agencies) == len(three_agencies)
+
+
+def test_api_docs_page_has_a_language_a_main_landmark_and_no_inline_code(world: World, client: Client) -> None:
+    client.force_login(world.alice)
+    html = client.get(reverse("api-docs")).content.decode()
+    assert '<html lang="de">' in html and '<main id="main">' in html and "<h1" in html
+    assert "<style" not in html and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
