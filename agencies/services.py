@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,21 @@ logger = logging.getLogger(__name__)
 
 AGENCY_FIELDS = ("name", "short_name", "kind", "street", "postcode", "city", "email", "phone", "website")
 WORKSPACE_FIELDS = ("name", "purpose", "is_archived")
+
+
+def _save_changes(instance: models.Model, fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Set the allowed fields, validate the whole object, save what changed; returns the changes to audit.
+
+    Fields outside ``allowed`` are ignored, so that no caller can write server-owned fields.
+    """
+    new_values = {key: value for key, value in fields.items() if key in allowed}
+    changes = audit.diff(instance, new_values)
+    for key, value in new_values.items():
+        setattr(instance, key, value)
+    instance.full_clean()
+    if changes:
+        instance.save(update_fields=list(changes))
+    return changes
 
 
 def _roles_changes(obj: Staff | Invitation, roles: Iterable[str]) -> dict[str, list[Any]]:
@@ -65,12 +80,7 @@ def agency_create(*, actor: User | None, **fields: Any) -> Agency:
 def agency_update(*, actor: User, agency: Agency, **fields: Any) -> Agency:
     access.require(actor, "change", agency)
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
-    new_values = {key: value for key, value in fields.items() if key in AGENCY_FIELDS}
-    changes = audit.diff(agency, new_values)
-    for key, value in new_values.items():
-        setattr(agency, key, value)
-    agency.full_clean()
-    agency.save(update_fields=list(new_values) or None)
+    changes = _save_changes(agency, fields, AGENCY_FIELDS)
     audit.record(actor=actor, action="agency.update", target=agency, agency_id=agency.pk, changes=changes)
     events.publish("agency.updated", agency)
     return agency
@@ -331,12 +341,7 @@ def workspace_create(
 def workspace_update(*, actor: User, workspace: Workspace, **fields: Any) -> Workspace:
     access.require(actor, "change", workspace)
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    new_values = {key: value for key, value in fields.items() if key in WORKSPACE_FIELDS}
-    changes = audit.diff(workspace, new_values)
-    for key, value in new_values.items():
-        setattr(workspace, key, value)
-    workspace.full_clean()
-    workspace.save(update_fields=list(new_values) or None)
+    changes = _save_changes(workspace, fields, WORKSPACE_FIELDS)
     audit.record(
         actor=actor,
         action="workspace.update",
