@@ -37,6 +37,23 @@ from agencies.models import (
     WorkspaceUserObjectPermission,
 )
 from hub.models import AuditEntry
+from referrals.models import (
+    CaseFile,
+    Category,
+    Consent,
+    Enrollment,
+    Household,
+    Measure,
+    Person,
+    Plan,
+    PlanStep,
+    Profile,
+    RecognitionProcedure,
+    Referral,
+    ReferralStatusChange,
+    ResponsibilityTransfer,
+    Share,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -139,9 +156,99 @@ def visible[M: models.Model](actor: Actor, model: type[M]) -> QuerySet[M]:
         qs = Invitation.objects.filter(agency_id__in=admin_of)
     elif model is AuditEntry:
         qs = AuditEntry.objects.filter(agency_id__in=admin_of)
+    elif model is Person:
+        qs = Person.objects.filter(merged_into=None).filter(_person_filter(own))
+    elif model is Household:
+        qs = Household.objects.filter(members__in=Person.objects.filter(_person_filter(own))).distinct()
+    elif model is CaseFile:
+        qs = CaseFile.objects.filter(person__in=Person.objects.filter(_person_filter(own)))
+    elif model is Share:
+        qs = Share.objects.filter(Q(from_agency_id__in=own) | Q(to_agency_id__in=own))
+    elif model is Consent:
+        # The holders of the person's files, and the recipients, who must be able to check their basis.
+        qs = Consent.objects.filter(
+            Q(person__in=_held_persons(own))
+            | Q(recipients__in=own, person__in=Person.objects.filter(_person_filter(own)))
+        ).distinct()
+    elif model is Referral:
+        qs = Referral.objects.filter(Q(from_agency_id__in=own) | Q(to_agency_id__in=own))
+    elif model is ReferralStatusChange:
+        qs = ReferralStatusChange.objects.filter(
+            Q(referral__from_agency_id__in=own) | Q(referral__to_agency_id__in=own)
+        )
+    elif model is Profile:
+        qs = Profile.objects.filter(person__in=_persons_with_any(own, PROFILE_CATEGORIES))
+    elif model is Plan:
+        qs = Plan.objects.filter(person__in=_persons_with_any(own, {Category.PLAN}))
+    elif model is PlanStep:
+        qs = PlanStep.objects.filter(plan__person__in=_persons_with_any(own, {Category.PLAN}))
+    elif model is RecognitionProcedure:
+        qs = RecognitionProcedure.objects.filter(person__in=_persons_with_any(own, {Category.EDUCATION}))
+    elif model is Measure:
+        # The catalogue of offers holds no personal data: every member of an agency sees it.
+        qs = Measure.objects.all()
+    elif model is Enrollment:
+        qs = Enrollment.objects.filter(
+            Q(measure__provider_id__in=own) | Q(person__in=_persons_with_any(own, {Category.PLAN}))
+        )
+    elif model is ResponsibilityTransfer:
+        qs = ResponsibilityTransfer.objects.filter(Q(from_agency_id__in=own) | Q(to_agency_id__in=own))
     else:
         raise LookupError(f"hub.access has no rule for {model.__name__}; add one before exposing it.")
     return qs  # type: ignore[return-value]
+
+
+# Persons and data categories ------------------------------------------------------------
+#
+# An agency holding an open case file sees every category of the person; an agency with
+# an active share sees the union of its shares' categories. Categories are stored as JSON
+# lists of fixed codes, so matching the quoted code works on PostgreSQL and SQLite alike.
+
+PROFILE_CATEGORIES = frozenset({Category.LANGUAGES, Category.EDUCATION, Category.WORK, Category.HEALTH})
+
+
+def _held_persons(own: set[int]) -> QuerySet[Any]:
+    return CaseFile.objects.filter(agency_id__in=own, closed_at=None).values("person_id")
+
+
+def _shares_to(own: set[int]) -> QuerySet[Share]:
+    return Share.objects.filter(to_agency_id__in=own, ended_at=None)
+
+
+def _category_q(category: str, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}categories__icontains": f'"{category}"'})
+
+
+def _person_filter(own: set[int]) -> Q:
+    return Q(pk__in=_held_persons(own)) | Q(pk__in=_shares_to(own).values("person_id"))
+
+
+def _persons_with_any(own: set[int], categories: Iterable[str]) -> QuerySet[Any]:
+    """Persons of whom the agencies ``own`` may see at least one of ``categories``."""
+    wanted = Q()
+    for category in categories:
+        wanted |= _category_q(category)
+    shared = _shares_to(own).filter(wanted).values("person_id")
+    return Person.objects.filter(Q(pk__in=_held_persons(own)) | Q(pk__in=shared), merged_into=None).values("pk")
+
+
+def person_categories(actor: Actor, person: Person) -> frozenset[str]:
+    """The data categories of ``person`` the actor may see; empty when the person is not visible."""
+    own = agency_ids(actor)
+    if not own or person.merged_into_id is not None:
+        return frozenset()
+    if CaseFile.objects.filter(person=person, agency_id__in=own, closed_at=None).exists():
+        return frozenset(Category.values)
+    seen: set[str] = set()
+    for categories in _shares_to(own).filter(person=person).values_list("categories", flat=True):
+        seen.update(categories)
+    return frozenset(seen & set(Category.values))
+
+
+def holds(actor: Actor, person: Person, *roles: str) -> bool:
+    """Whether one of the actor's agencies (where they hold ``roles``) has the person in its own files."""
+    agencies = agency_ids(actor, *roles)
+    return bool(agencies) and CaseFile.objects.filter(person=person, agency_id__in=agencies, closed_at=None).exists()
 
 
 def is_visible(actor: Actor, obj: models.Model) -> bool:
@@ -170,6 +277,10 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
     if isinstance(obj, type):
         if obj is Workspace and action == "create":
             return bool(agency_ids(actor, Role.COORDINATOR, Role.AGENCY_ADMIN))
+        if obj is Person and action == "create":
+            return bool(agency_ids(actor, *CASE_ROLES))
+        if obj is Measure and action == "create":
+            return bool(_provider_agencies(actor))
         return False
     if action == "view":
         return is_visible(actor, obj)
@@ -193,11 +304,71 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
         if action in {"change", "add_agency", "archive"}:
             return _manages_workspace(actor, obj)
         return False
+    if isinstance(obj, Person):
+        return action in PERSON_ACTIONS and holds(actor, obj, *CASE_ROLES)
+    if isinstance(obj, Referral):
+        side = REFERRAL_ACTIONS.get(action)
+        agency = {"sender": obj.from_agency_id, "receiver": obj.to_agency_id}.get(side or "")
+        return agency is not None and agency in agency_ids(actor, *CASE_ROLES)
+    if isinstance(obj, Consent):
+        return action == "revoke" and obj.revoked_at is None and holds(actor, obj.person, *CASE_ROLES)
+    if isinstance(obj, Share):
+        return action == "end" and obj.ended_at is None and obj.from_agency_id in agency_ids(actor, *CASE_ROLES)
+    if isinstance(obj, Plan):
+        return action in {"change", "add_step", "agree", "close"} and holds(actor, obj.person, *CASE_ROLES)
+    if isinstance(obj, PlanStep):
+        # The agency that owns a step reports its progress even when it does not hold the file.
+        return action == "change" and (
+            obj.owner_agency_id in agency_ids(actor, *CASE_ROLES) or holds(actor, obj.plan.person, *CASE_ROLES)
+        )
+    if isinstance(obj, RecognitionProcedure):
+        return action == "change" and holds(actor, obj.person, *CASE_ROLES)
+    if isinstance(obj, Measure):
+        return action == "change" and obj.provider_id in _provider_agencies(actor)
+    if isinstance(obj, Enrollment):
+        return action in {"cancel", "complete"} and (
+            obj.measure.provider_id in _provider_agencies(actor)
+            or (action == "cancel" and obj.requested_by_agency_id in agency_ids(actor, *CASE_ROLES))
+        )
+    if isinstance(obj, ResponsibilityTransfer):
+        deciding_agency = {"complete": obj.to_agency_id, "cancel": obj.from_agency_id}.get(action)
+        return obj.status == "proposed" and deciding_agency in agency_ids(actor, *CASE_ROLES)
     if isinstance(obj, WorkspaceMembership):
         if action == "remove":
             return obj.agency_id != obj.workspace.coordinator_agency_id and _manages_workspace(actor, obj.workspace)
         return False
     return False
+
+
+# Who writes case data: caseworkers and coordinators; read-only members and the other roles do not.
+CASE_ROLES = (Role.CASEWORKER, Role.COORDINATOR)
+
+# What the agencies holding a person's file may do with it.
+PERSON_ACTIONS = frozenset(
+    {"change", "share", "refer", "record_consent", "profile", "plan", "transfer", "merge", "recognition", "enroll"}
+)
+
+# Which side of a referral may take each step; the state machine itself is in referrals.services.
+REFERRAL_ACTIONS = {
+    "send": "sender",
+    "withdraw": "sender",
+    "redirect": "sender",
+    "receive": "receiver",
+    "accept": "receiver",
+    "decline": "receiver",
+    "waitlist": "receiver",
+    "start": "receiver",
+    "complete": "receiver",
+    "fail": "receiver",
+}
+
+
+def _provider_agencies(actor: Actor) -> set[int]:
+    """Agencies whose offers the actor maintains: course providers' caseworkers, coordinators and admins."""
+    providers = agency_ids(actor, *CASE_ROLES, Role.AGENCY_ADMIN)
+    if not providers:
+        return set()
+    return set(Agency.objects.filter(pk__in=providers, kind="course_provider").values_list("pk", flat=True))
 
 
 def require(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> None:
@@ -238,4 +409,30 @@ def audience(obj: models.Model) -> set[str]:
         return {f"agency.{obj.agency_id}", f"user.{obj.user_id}"}
     if isinstance(obj, Invitation):
         return {f"agency.{obj.agency_id}"}
+    if isinstance(obj, Referral | ResponsibilityTransfer):
+        return {f"agency.{obj.from_agency_id}", f"agency.{obj.to_agency_id}"}
+    if isinstance(obj, Measure):
+        return {f"agency.{obj.provider_id}"} | {
+            f"workspace.{pk}"
+            for pk in WorkspaceMembership.objects.filter(agency_id=obj.provider_id).values_list(
+                "workspace_id", flat=True
+            )
+        }
+    if isinstance(obj, Enrollment):
+        return {f"agency.{obj.measure.provider_id}", f"agency.{obj.requested_by_agency_id}"}
+    person = _person_of(obj)
+    if person is not None:
+        holders = CaseFile.objects.filter(person=person, closed_at=None).values_list("agency_id", flat=True)
+        receivers = Share.objects.filter(person=person, ended_at=None).values_list("to_agency_id", flat=True)
+        return {f"agency.{pk}" for pk in {*holders, *receivers}}
     raise LookupError(f"hub.access has no audience rule for {type(obj).__name__}.")
+
+
+def _person_of(obj: models.Model) -> Person | None:
+    if isinstance(obj, Person):
+        return obj
+    if isinstance(obj, PlanStep):
+        return obj.plan.person
+    if isinstance(obj, CaseFile | Consent | Share | Profile | Plan | RecognitionProcedure):
+        return obj.person
+    return None

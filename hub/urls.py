@@ -7,8 +7,9 @@ from hub import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("", include("agencies.urls")),
+    path("", include("referrals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include(("agencies.api.urls", "api"), namespace="api")),
+    path("api/v1/", include("hub.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -17,12 +17,15 @@ at the same round table, the immigration authority shares no workspace with them
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
 
 from agencies import services
 from agencies.models import Agency, AgencyKind, Staff, User, Workspace
+from referrals import services as referral_services
+from referrals.models import Consent, Person
 
 
 @dataclass
@@ -110,3 +113,40 @@ def make_world() -> World:
 @pytest.fixture
 def world(db: None) -> World:
     return make_world()
+
+
+@dataclass
+class Case:
+    """A person the jobcenter holds (alice is the case manager), with a consent naming the social office."""
+
+    person: Person
+    consent: Consent
+
+
+def make_case(world: World) -> Case:
+    person = referral_services.person_create(
+        actor=world.alice,
+        agency=world.jobcenter,
+        first_name="Amina",
+        last_name="Haddad",
+        birth_date=datetime.date(1990, 4, 12),
+        nationality="syrisch",
+        city="Nordhorn",
+        phone="0170 1234567",
+        health_notes="Diabetes",
+        residence_status="Aufenthaltserlaubnis § 25 Abs. 2 AufenthG",
+    )
+    consent = referral_services.consent_record(
+        actor=world.alice,
+        person=person,
+        categories=["identity", "contact", "languages"],
+        recipients=[world.social_office, world.youth_office],
+        purpose="Abstimmung der Integrationsschritte",
+        text_version="2026-01",
+    )
+    return Case(person=person, consent=consent)
+
+
+@pytest.fixture
+def case(world: World) -> Case:
+    return make_case(world)

@@ -1,0 +1,7 @@
+"""All REST routes under /api/v1/, in one "api" namespace."""
+
+from agencies.api.urls import urlpatterns as agency_routes
+from referrals.api.urls import urlpatterns as referral_routes
+
+app_name = "api"
+urlpatterns = [*agency_routes, *referral_routes]
