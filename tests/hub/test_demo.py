@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def run(*args: str) -> str:
     out = StringIO()
-    call_command("demo_county", *args, stdout=out)
+    call_command("demo_county", "--persons", "12", *args, stdout=out)
     return out.getvalue()
 
 

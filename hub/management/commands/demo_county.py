@@ -23,6 +23,7 @@ from django.db.models import ProtectedError, QuerySet
 
 from agencies import services
 from agencies.models import Agency, AgencyKind, Invitation, Role, Staff, User, Workspace, WorkspaceMembership
+from referrals.demo import create_demo_cases, delete_demo_cases
 
 DEMO_PASSWORD = "demo-passwort-2026"  # noqa: S105 (the published demo password)
 COUNTY = "Landkreis Musterland"
@@ -240,8 +241,9 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete the demo county first. Only on SQLite or with DEBUG on.",
         )
+        parser.add_argument("--persons", type=int, default=300, help="How many demo persons to create (300).")
 
-    def handle(self, *args: Any, reset: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, reset: bool = False, persons: int = 300, **options: Any) -> None:
         try:
             validate_password(DEMO_PASSWORD)
         except ValidationError as error:
@@ -253,7 +255,7 @@ class Command(BaseCommand):
         if demo_agencies().exists():
             self.stdout.write(f"The demo county '{COUNTY}' exists already; nothing changed.")
         else:
-            self.create()
+            self.create(persons)
             self.stdout.write(self.style.SUCCESS(f"Created the demo county '{COUNTY}'."))
         self.print_logins()
 
@@ -265,6 +267,7 @@ class Command(BaseCommand):
         demo_usernames = [username(person) for person in [*PEOPLE, FORMER]]
         users |= set(User.objects.filter(username__in=demo_usernames).values_list("pk", flat=True))
         try:
+            delete_demo_cases(agencies)
             Workspace.objects.filter(coordinator_agency__in=agencies).delete()
             WorkspaceMembership.objects.filter(agency__in=agencies).delete()
             Invitation.objects.filter(agency__in=agencies).delete()
@@ -281,7 +284,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Removed the demo county '{COUNTY}'.")
 
     @transaction.atomic
-    def create(self) -> None:
+    def create(self, person_count: int) -> None:
         agencies = {
             spec.key: services.agency_create(
                 actor=None,
@@ -329,6 +332,8 @@ class Command(BaseCommand):
                 coordinator_agency=agencies[workspace["coordinator"]],
                 agencies=[agencies[key] for key in workspace["agencies"]],
             )
+        persons = create_demo_cases(agencies, {name: member.user for name, member in staff.items()}, count=person_count)
+        self.stdout.write(f"Created {persons} persons with consents and referrals.")
 
     def print_logins(self) -> None:
         rows = [("Username", "Name", "Agency", "Roles")]

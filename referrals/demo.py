@@ -1,0 +1,167 @@
+"""Demo cases for the demo county: a few hundred persons with realistic histories, through the services.
+
+Seeded, so that every demo looks the same. Called by ``manage.py demo_county``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Callable
+
+from django.utils import timezone
+
+from agencies.models import Agency, User
+from referrals import services
+from referrals.models import BenefitScheme, Category, Person, Referral
+
+FIRST_NAMES = [
+    "Amina", "Ahmad", "Fatima", "Mohammed", "Yusuf", "Layla", "Omar", "Mariam", "Hassan", "Zainab",
+    "Ali", "Nour", "Khaled", "Rania", "Samir", "Hiba", "Tarek", "Aisha", "Bilal", "Salma",
+    "Olena", "Andrii", "Iryna", "Dmytro", "Natalia", "Oleksandr", "Tetiana", "Serhii", "Yulia", "Maksym",
+    "Abdul", "Farida", "Habib", "Shirin", "Reza", "Parwin", "Jamshid", "Mina", "Nasrin", "Wahid",
+    "Semhar", "Yonas", "Helen", "Dawit", "Senait", "Robel", "Selam", "Tesfay", "Mehret", "Filmon",
+]  # fmt: skip
+LAST_NAMES = [
+    "Haddad", "Al-Masri", "Khalil", "Darwish", "Nasser", "Hamdan", "Saleh", "Yousef", "Aziz", "Rahimi",
+    "Kovalenko", "Shevchenko", "Bondarenko", "Tkachenko", "Melnyk", "Kravchenko", "Oliinyk", "Moroz",
+    "Ahmadi", "Hosseini", "Karimi", "Sultani", "Noori", "Popal", "Wardak", "Stanekzai",
+    "Tesfamariam", "Gebremedhin", "Haile", "Kidane", "Tekle", "Berhane", "Yohannes", "Ghebre",
+    "Al-Jaber", "Ibrahim", "Mustafa", "Jafar", "Qasim", "Abbas",
+]  # fmt: skip
+NATIONALITIES = ["syrisch", "ukrainisch", "afghanisch", "eritreisch", "irakisch", "türkisch", "iranisch"]
+STREETS = ["Bahnhofstraße", "Lindenallee", "Am Markt", "Schulstraße", "Kirchweg", "Gartenstraße", "Mühlenweg"]
+CITIES = [("48529", "Nordhorn"), ("49828", "Neuenhaus"), ("48465", "Schüttorf"), ("48455", "Bad Bentheim")]
+STATUSES = [
+    "Aufenthaltserlaubnis § 25 Abs. 2 AufenthG",
+    "Aufenthaltserlaubnis § 24 AufenthG",
+    "Aufenthaltsgestattung",
+    "Duldung § 60a AufenthG",
+    "Niederlassungserlaubnis",
+]
+REASONS = [
+    "Beratung zur beruflichen Orientierung und Anerkennung des Abschlusses",
+    "Vermittlung in einen Integrationskurs (Zulassung liegt vor)",
+    "Unterstützung bei der Wohnungssuche nach Zuweisung",
+    "Klärung der Zuständigkeit nach Anerkennung als Flüchtling",
+    "Sprachförderung für den Berufseinstieg (Berufssprachkurs)",
+    "Erziehungsberatung und Kita-Platz für zwei Kinder",
+    "Aktivierungsmaßnahme auf Arabisch vor Kursbeginn",
+    "Praktikumsvermittlung im Bereich Pflege",
+]
+# Where referrals of each sending agency typically go, by agency key.
+PARTNERS = {
+    "jobcenter": ["arbeitsagentur", "kvhs", "sozialamt", "jugendamt"],
+    "sozialamt": ["jobcenter", "kvhs", "abh", "jugendamt"],
+    "arbeitsagentur": ["jobcenter", "kvhs"],
+}
+
+
+def create_demo_cases(agencies: dict[str, Agency], users: dict[str, User], *, count: int = 300) -> int:
+    """Persons held by the jobcenter, the social office and the employment agency, with consents and referrals."""
+    rng = random.Random(2026)  # noqa: S311 (demo data, not security)
+    today = timezone.localdate()
+    steps: list[Callable[[Referral, User], Referral]] = [
+        lambda r, u: r,
+        lambda r, u: services.referral_transition(actor=u, referral=r, action="receive"),
+        lambda r, u: services.referral_transition(actor=u, referral=r, action="accept"),
+        lambda r, u: _run(u, r, "accept", "start"),
+        lambda r, u: _run(u, r, "accept", "waitlist"),
+        lambda r, u: _complete(u, _run(u, r, "accept", "start"), rng),
+        lambda r, u: _complete(u, _run(u, r, "receive", "accept", "start"), rng),
+        lambda r, u: services.referral_transition(actor=u, referral=r, action="decline", note="Nicht zuständig"),
+        lambda r, u: services.referral_transition(actor=None, referral=r, action="expire", note="Keine Antwort"),
+    ]
+    referred = 0
+    created = 0
+    for index in range(count):
+        home = ("jobcenter", "sozialamt", "arbeitsagentur")[index % 3]
+        caseworker = users[f"{home}.caseworker"]
+        postcode, city = rng.choice(CITIES)
+        arrival = today - datetime.timedelta(days=rng.randint(30, 1400))
+        person = services.person_create(
+            actor=caseworker,
+            agency=agencies[home],
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            birth_date=today - datetime.timedelta(days=rng.randint(17 * 365, 60 * 365)),
+            nationality=rng.choice(NATIONALITIES),
+            street=f"{rng.choice(STREETS)} {rng.randint(1, 80)}",
+            postcode=postcode,
+            city=city,
+            phone=f"0170 {rng.randint(1000000, 9999999)}",
+            arrival_date=arrival,
+            residence_status=rng.choice(STATUSES),
+            benefit_scheme=BenefitScheme.SGB_II if home == "jobcenter" else BenefitScheme.ASYLBLG,
+            benefits_since=arrival + datetime.timedelta(days=14),
+        )
+        created += 1
+        partners = [agencies[key] for key in PARTNERS[home]]
+        consent = services.consent_record(
+            actor=caseworker,
+            person=person,
+            categories=[Category.IDENTITY, Category.CONTACT, Category.LANGUAGES, Category.EDUCATION, Category.PLAN],
+            recipients=partners,
+            purpose="Abstimmung der Integrationsschritte am Runden Tisch",
+            text_version="2026-01",
+            valid_from=arrival + datetime.timedelta(days=20),
+        )
+        if index % 4 == 3:
+            continue  # not everyone is referred yet
+        to_key = rng.choice(PARTNERS[home])
+        referral = services.referral_create(
+            actor=caseworker,
+            person=person,
+            to_agency=agencies[to_key],
+            reason=rng.choice(REASONS),
+            urgency="urgent" if index % 9 == 0 else "normal",
+            categories=[Category.IDENTITY, Category.CONTACT, Category.LANGUAGES],
+            legal_basis="consent",
+            consent=consent,
+            answer_due_on=today + datetime.timedelta(days=rng.randint(0, 21)),
+        )
+        steps[referred % len(steps)](referral, users[f"{to_key}.caseworker"])
+        referred += 1
+    return created
+
+
+def _run(actor: User, referral: Referral, *actions: str) -> Referral:
+    for action in actions:
+        referral = services.referral_transition(actor=actor, referral=referral, action=action)
+    return referral
+
+
+def _complete(actor: User, referral: Referral, rng: random.Random) -> Referral:
+    if rng.random() < 0.7:
+        return services.referral_transition(actor=actor, referral=referral, action="complete", outcome="successful")
+    return services.referral_transition(
+        actor=actor,
+        referral=referral,
+        action="complete",
+        outcome="not_successful",
+        outcome_reason=rng.choice(["client_refused_services", "lack_of_capacity", "unable_to_contact_client"]),
+    )
+
+
+def delete_demo_cases(agencies: list[Agency]) -> None:
+    """Remove the cases of the demo agencies (for ``demo_county --reset``); audit rows stay."""
+    from referrals import models
+
+    persons = list(Person.objects.filter(case_files__agency__in=agencies).values_list("pk", flat=True).distinct())
+    households = list(models.Household.objects.filter(members__in=persons).values_list("pk", flat=True))
+    models.Referral.objects.filter(person__in=persons).update(share=None, redirected_to=None)
+    for model in (
+        models.Referral,
+        models.Share,
+        models.Enrollment,
+        models.ResponsibilityTransfer,
+        models.Plan,
+        models.Profile,
+        models.RecognitionProcedure,
+        models.Consent,
+        models.CaseFile,
+    ):
+        model.objects.filter(person__in=persons).delete()
+    models.Measure.objects.filter(provider__in=agencies).delete()
+    Person.objects.filter(pk__in=persons).delete()
+    models.Household.objects.filter(pk__in=households).delete()
