@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, AgencyKind, User
+from agencies.models import Agency, AgencyKind, User, Workspace
 from hub import access, audit, events
 from referrals.models import (
     CATEGORY_FIELDS,
@@ -547,8 +547,21 @@ def referral_transition(
         agency_id=side,
         changes={"status": [previous, target]},
     )
-    events.publish(f"referral.{target}", referral, payload={"status": target, "referral": referral.pk})
+    audience = access.audience(referral)
+    if target == S.EXPIRED:
+        audience |= _coordinators_of_shared_workspaces(referral.from_agency_id, referral.to_agency_id)
+    events.publish(
+        f"referral.{target}", referral, audience=audience, payload={"status": target, "referral": referral.pk}
+    )
     return referral
+
+
+def _coordinators_of_shared_workspaces(*agency_ids: int) -> set[str]:
+    """The coordinating agencies of the round tables where all of ``agency_ids`` sit: they chase overdue answers."""
+    workspaces = Workspace.objects.all()
+    for agency_id in agency_ids:
+        workspaces = workspaces.filter(memberships__agency_id=agency_id)
+    return {f"agency.{pk}" for pk in workspaces.values_list("coordinator_agency_id", flat=True)}
 
 
 @transaction.atomic

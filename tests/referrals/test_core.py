@@ -197,3 +197,28 @@ def test_person_update_audits_field_names_not_values(world: World, case: Case) -
     assert "phone" in entry.changes and "0170" not in str(entry.changes)
     with pytest.raises(Http404):
         services.person_update(actor=world.bob, person=case.person, phone="1")
+
+
+def test_expiry_alerts_the_coordinating_agency_of_the_shared_round_table(world: World) -> None:
+    person = services.person_create(
+        actor=world.bob,
+        agency=world.social_office,
+        first_name="Yonas",
+        last_name="Haile",
+        birth_date=datetime.date(1995, 2, 2),
+        nationality="eritreisch",
+    )
+    services.referral_create(
+        actor=world.bob,
+        person=person,
+        to_agency=world.youth_office,
+        reason="Familienberatung",
+        categories=["identity"],
+        legal_basis="sgb_x_69",
+        basis_reason="Hilfe zur Erziehung",
+        answer_due_on=SOON,
+    )
+    services.expire_overdue(today=SOON + datetime.timedelta(days=1))
+    audience = Event.objects.filter(verb="referral.expired").latest("id").audience
+    # Neither side is the jobcenter, but it coordinates the round table where both sit.
+    assert f"agency.{world.jobcenter.pk}" in audience
