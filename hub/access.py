@@ -234,15 +234,29 @@ def _persons_with_any(own: set[int], categories: Iterable[str]) -> QuerySet[Any]
 
 def person_categories(actor: Actor, person: Person) -> frozenset[str]:
     """The data categories of ``person`` the actor may see; empty when the person is not visible."""
+    return person_categories_many(actor, [person]).get(person.pk, frozenset())
+
+
+def person_categories_many(actor: Actor, persons: Iterable[Person]) -> dict[int, frozenset[str]]:
+    """``person_categories`` for a whole page of persons in two queries, whatever its size."""
+    wanted = {person.pk for person in persons if person.merged_into_id is None}
     own = agency_ids(actor)
-    if not own or person.merged_into_id is not None:
-        return frozenset()
-    if CaseFile.objects.filter(person=person, agency_id__in=own, closed_at=None).exists():
-        return frozenset(Category.values)
-    seen: set[str] = set()
-    for categories in _shares_to(own).filter(person=person).values_list("categories", flat=True):
-        seen.update(categories)
-    return frozenset(seen & set(Category.values))
+    answers: dict[int, frozenset[str]] = {pk: frozenset() for pk in wanted}
+    if not own or not wanted:
+        return answers
+    held = set(
+        CaseFile.objects.filter(person_id__in=wanted, agency_id__in=own, closed_at=None).values_list(
+            "person_id", flat=True
+        )
+    )
+    seen: dict[int, set[str]] = {}
+    shares = _shares_to(own).filter(person_id__in=wanted - held).values_list("person_id", "categories")
+    for person_id, categories in shares:
+        seen.setdefault(person_id, set()).update(categories)
+    known = set(Category.values)
+    for pk in wanted:
+        answers[pk] = frozenset(known) if pk in held else frozenset(seen.get(pk, set()) & known)
+    return answers
 
 
 def holds(actor: Actor, person: Person, *roles: str) -> bool:
@@ -317,9 +331,11 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
     if isinstance(obj, Plan):
         return action in {"change", "add_step", "agree", "close"} and holds(actor, obj.person, *CASE_ROLES)
     if isinstance(obj, PlanStep):
-        # The agency that owns a step reports its progress even when it does not hold the file.
+        # The agency that owns a step reports its progress even when it does not hold the file,
+        # as far as a share of the plan lets it see the step: owning a step discloses nothing.
         return action == "change" and (
-            obj.owner_agency_id in agency_ids(actor, *CASE_ROLES) or holds(actor, obj.plan.person, *CASE_ROLES)
+            holds(actor, obj.plan.person, *CASE_ROLES)
+            or (obj.owner_agency_id in agency_ids(actor, *CASE_ROLES) and is_visible(actor, obj))
         )
     if isinstance(obj, RecognitionProcedure):
         return action == "change" and holds(actor, obj.person, *CASE_ROLES)

@@ -247,6 +247,18 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "agencies.api.serializers.InvitationStatus",
         "AgencyKindEnum": "agencies.models.AgencyKind",
         "RoleEnum": "agencies.models.Role",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "PlanStatusEnum": "referrals.models.PlanStatus",
+        "StepStatusEnum": "referrals.models.StepStatus",
+        "StepKindEnum": "referrals.models.StepKind",
+        "MeasureKindEnum": "referrals.models.MeasureKind",
+        "QualificationKindEnum": "referrals.models.QualificationKind",
+        "EnrollmentStatusEnum": "referrals.models.EnrollmentStatus",
+        "TransferStatusEnum": "referrals.models.TransferStatus",
+        "BenefitSchemeEnum": "referrals.models.BenefitScheme",
+        "RecognitionDecisionEnum": "referrals.models.RecognitionDecision",
+        "RecognitionStatusEnum": "referrals.models.RecognitionStatus",
+        "CEFRLevelEnum": "referrals.models.CEFRLevel",
     },
 }
 

@@ -268,6 +268,14 @@ class RecognitionStatus(models.TextChoices):
     NONE = "none", _("not equivalent")
 
 
+class QualificationKind(models.TextChoices):
+    """The kinds of qualification a profile lists (stored in ``Profile.qualifications``)."""
+
+    SCHOOL = "school", _("school")
+    VOCATIONAL = "vocational", _("vocational")
+    ACADEMIC = "academic", _("academic")
+
+
 class Profile(models.Model):
     """First profiling (Erstprofiling), versioned: every change is a new version, older ones stay readable.
 

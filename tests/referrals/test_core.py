@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.django_db
 SOON = timezone.localdate() + datetime.timedelta(days=14)
 
 
-def refer(world: World, case: Case, **overrides) -> Referral:
-    kwargs = {
+def refer(world: World, case: Case, **overrides: Any) -> Referral:
+    kwargs: dict[str, Any] = {
         "actor": world.alice,
         "person": case.person,
         "to_agency": world.social_office,
@@ -177,7 +178,8 @@ def test_overdue_referrals_expire(world: World, case: Case) -> None:
     referral = refer(world, case)
     assert services.expire_overdue(today=SOON + datetime.timedelta(days=1)) == 1
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.EXPIRED and referral.history.last().actor is None
+    last_step = referral.history.last()
+    assert referral.status == ReferralStatus.EXPIRED and last_step is not None and last_step.actor is None
     assert not access.visible(world.bob, Person).filter(pk=case.person.pk).exists()
 
 
