@@ -25,6 +25,16 @@ _SECTIONS = {
     "audit-list": "staff",
     "profile": "profile",
     "password-change": "profile",
+    "referral-": "inbox",
+    "person-": "persons",
+    "consent-": "persons",
+    "share-": "persons",
+    "profile-": "persons",
+    "recognition-": "persons",
+    "plan-": "plans",
+    "transfer-": "plans",
+    "measure-": "measures",
+    "enrollment-": "measures",
 }
 
 
