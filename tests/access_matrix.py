@@ -9,13 +9,19 @@ tried with the id of an agency the persona shares nothing with (IDOR).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
 from agencies import services
 from agencies.models import Staff, WorkspaceMembership
-from tests.conftest import PERSONAS, World
+from referrals import services as referral_services
+from referrals.models import Referral
+from tests.conftest import PERSONAS, World, make_case, make_user
 
 ANON = "anon"
 MEMBERS = ("alice", "bob", "carol", "rita", "adam", "cora")
@@ -79,6 +85,7 @@ def membership(w: World) -> list[Any]:
 
 
 LOGIN = 302  # the UI sends anonymous visitors to the login page
+UNAUTHORISED = 401  # the API answers anonymous calls with 401 and a WWW-Authenticate header
 ADAM_ONLY = {"adam": 200}
 MANAGERS = {"cora": 200, "adam": 200}
 
@@ -148,7 +155,256 @@ UI_ROWS: list[Row] = [
     Row("workspace-remove-agency", "POST", only({"cora": 302, "adam": 302}, 403, LOGIN, olga=404), membership),
 ]
 
-UNAUTHORISED = 401  # the API answers anonymous calls with 401 and a WWW-Authenticate header
+# Cases: Amina is held by the jobcenter (alice is her case manager); a referral goes to the social office.
+
+
+def person(w: World) -> list[Any]:
+    return [make_case(w).person.pk]
+
+
+def sent_referral(w: World) -> Referral:
+    case = make_case(w)
+    return referral_services.referral_create(
+        actor=w.alice,
+        person=case.person,
+        to_agency=w.social_office,
+        reason="Beratung",
+        categories=["identity", "contact"],
+        legal_basis="consent",
+        consent=case.consent,
+        answer_due_on=timezone.localdate() + datetime.timedelta(days=14),
+    )
+
+
+def referral(w: World) -> list[Any]:
+    return [sent_referral(w).pk]
+
+
+def referral_step(action: str) -> Callable[[World], list[Any]]:
+    return lambda w: [sent_referral(w).pk, action]
+
+
+def accepted_referral(w: World) -> list[Any]:
+    found = referral_services.referral_transition(actor=w.bob, referral=sent_referral(w), action="accept")
+    return [found.pk]
+
+
+def shared_person(w: World) -> list[Any]:
+    """Amina after a referral: the social office sees her identity and contact."""
+    return [sent_referral(w).person_id]
+
+
+def referral_share(w: World) -> list[Any]:
+    return [sent_referral(w).share_id]
+
+
+def consent(w: World) -> list[Any]:
+    return [make_case(w).consent.pk]
+
+
+def consent_document(w: World) -> list[Any]:
+    """The consent of a sent referral, with a signed PDF: the receiver may check its basis."""
+    found = sent_referral(w).consent
+    assert found is not None
+    found.document.save("consent.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    return [found.pk]
+
+
+CASE_WORKERS = {"alice": 200, "cora": 200}  # the jobcenter's caseworker and coordinator hold Amina's file
+JOBCENTER_READERS = {"alice": 200, "rita": 200, "adam": 200, "cora": 200}
+MAY_REGISTER = {"alice": 200, "bob": 200, "carol": 200, "olga": 200, "cora": 200}
+
+CASE_ROWS: list[Row] = [
+    Row("person-list", "GET", expect(200, anon=LOGIN)),
+    Row("person-create", "GET", only(MAY_REGISTER, 403, LOGIN)),
+    Row("person-create", "POST", only(MAY_REGISTER, 403, LOGIN), data={"first_name": ""}, label="invalid"),
+    Row("person-detail", "GET", only(JOBCENTER_READERS, 404, LOGIN), person),
+    Row("person-detail", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, LOGIN), shared_person, label="shared"),
+    Row("person-edit", "GET", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person),
+    Row(
+        "person-edit", "GET", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403, bob=403), shared_person, label="shared"
+    ),
+    Row("person-edit", "POST", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person, {"first_name": ""}),
+    Row("person-household", "GET", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person),
+    Row("person-merge", "POST", only({"alice": 400, "cora": 400}, 404, LOGIN, rita=403, adam=403), person),
+    Row("consent-create", "GET", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person),
+    Row("consent-create", "POST", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person, label="invalid"),
+    Row("consent-revoke", "POST", only({"alice": 302, "cora": 302}, 404, LOGIN, rita=403, adam=403), consent),
+    Row("consent-document", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, LOGIN), consent_document),
+    Row("share-create", "GET", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person),
+    Row("share-create", "POST", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person, label="invalid"),
+    Row("share-end", "POST", only({"alice": 302, "cora": 302}, 403, LOGIN, carol=404, olga=404), referral_share),
+    Row("referral-create", "GET", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person),
+    Row("referral-create", "POST", only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403), person, label="invalid"),
+    Row("referral-inbox", "GET", expect(200, anon=LOGIN)),
+    Row("referral-list", "GET", expect(200, anon=LOGIN)),
+    Row("referral-detail", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, LOGIN), referral),
+    Row("referral-step", "POST", only({"bob": 302}, 403, LOGIN, carol=404, olga=404), referral_step("receive")),
+    Row(
+        "referral-step",
+        "POST",
+        only({"alice": 302, "cora": 302}, 403, LOGIN, carol=404, olga=404),
+        referral_step("withdraw"),
+        label="withdraw",
+    ),
+    Row("referral-decline", "GET", only({"bob": 200}, 403, LOGIN, carol=404, olga=404), referral),
+    Row("referral-complete", "GET", only({"bob": 200}, 403, LOGIN, carol=404, olga=404), accepted_referral),
+    Row("referral-fail", "GET", only({"bob": 200}, 403, LOGIN, carol=404, olga=404), accepted_referral),
+    Row("referral-redirect", "GET", only({"alice": 200, "cora": 200}, 403, LOGIN, carol=404, olga=404), referral),
+]
+
+
+def case_of(w: World) -> Any:
+    return make_case(w).person
+
+
+def profile(w: World) -> list[Any]:
+    found = referral_services.profile_create(
+        actor=w.alice, person=case_of(w), languages=[{"language": "Arabisch", "level": "native"}]
+    )
+    return [found.pk]
+
+
+def make_plan(w: World) -> Any:
+    return referral_services.plan_create(actor=w.alice, person=case_of(w), goals="Sprachniveau B1")
+
+
+def plan(w: World) -> list[Any]:
+    return [make_plan(w).pk]
+
+
+def plan_step(w: World) -> list[Any]:
+    step = referral_services.plan_step_add(
+        actor=w.alice, plan=make_plan(w), kind="language_course", title="Integrationskurs", owner_agency=w.jobcenter
+    )
+    return [step.pk]
+
+
+def recognition(w: World) -> list[Any]:
+    found = referral_services.recognition_create(
+        actor=w.alice,
+        person=case_of(w),
+        qualification="Bachelor Pflege",
+        country="Syrien",
+        reference_profession="Pflegefachfrau",
+        competent_body="NLGA",
+    )
+    return [found.pk]
+
+
+def measure_of_a_provider(w: World) -> Any:
+    """A course of a provider none of the personas works for."""
+    provider = services.agency_create(actor=None, name="Volkshochschule", kind="course_provider")
+    teacher = make_user("vera", "Vera", "Vogel")
+    services.staff_create(actor=None, agency=provider, user=teacher, roles=["caseworker"])
+    return referral_services.measure_create(
+        actor=teacher,
+        provider=provider,
+        title="Integrationskurs B1",
+        kind="integration_course",
+        starts_on=timezone.localdate() + datetime.timedelta(days=30),
+        seats=2,
+    )
+
+
+def measure(w: World) -> list[Any]:
+    return [measure_of_a_provider(w).pk]
+
+
+def enrollment(w: World) -> list[Any]:
+    found = referral_services.enrollment_request(actor=w.alice, measure=measure_of_a_provider(w), person=case_of(w))
+    return [found.pk]
+
+
+def transfer(w: World) -> list[Any]:
+    found = referral_services.transfer_propose(
+        actor=w.alice,
+        person=case_of(w),
+        to_agency=w.social_office,
+        effective_on=timezone.localdate(),
+        new_benefit_scheme="sgb_xii",
+        checklist={},
+    )
+    return [found.pk]
+
+
+# Statuses shared by many routes of profiling, plans and recognition (Amina's file is the jobcenter's).
+READ_CASE = only(JOBCENTER_READERS, 404, LOGIN)
+WRITE_CASE = only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403)
+API_READ_CASE = only(JOBCENTER_READERS, 404, UNAUTHORISED)
+API_WRITE_CASE = only(CASE_WORKERS, 404, UNAUTHORISED, rita=403, adam=403)
+EVERYONE = expect(200, anon=LOGIN)
+API_EVERYONE = expect(200, anon=UNAUTHORISED)
+NOBODY_HERE = expect(403, anon=LOGIN)  # only a provider's staff maintain measures
+
+PLAN_ROWS: list[Row] = [
+    *(Row(name, "GET", READ_CASE, person) for name in ("person-profile", "person-plans", "person-recognitions")),
+    Row("person-transfers", "GET", READ_CASE, person),
+    Row("profile-detail", "GET", READ_CASE, profile),
+    *(Row(name, "GET", READ_CASE, plan) for name in ("plan-detail", "plan-print")),
+    *(
+        Row(name, method, WRITE_CASE, person)
+        for name in ("profile-create", "plan-create", "transfer-create", "recognition-create")
+        for method in ("GET", "POST")
+    ),
+    *(
+        Row(name, method, WRITE_CASE, plan)
+        for name in ("plan-edit", "plan-agree", "plan-step-add")
+        for method in ("GET", "POST")
+    ),
+    Row("plan-step-edit", "GET", WRITE_CASE, plan_step),
+    Row("recognition-edit", "GET", WRITE_CASE, recognition),
+    Row("plan-close", "POST", only({"alice": 302, "cora": 302}, 404, LOGIN, rita=403, adam=403), plan),
+    *(Row(name, "GET", EVERYONE) for name in ("plan-list", "measure-list", "transfer-list")),
+    Row("measure-detail", "GET", EVERYONE, measure),
+    Row("measure-enrol", "GET", EVERYONE, measure),
+    Row("measure-enrol", "POST", EVERYONE, measure, label="invalid"),
+    Row("measure-create", "GET", NOBODY_HERE),
+    Row("measure-edit", "GET", NOBODY_HERE, measure),
+    Row("transfer-detail", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, LOGIN), transfer),
+    Row("transfer-complete", "GET", only({"bob": 200}, 403, LOGIN, carol=404, olga=404), transfer),
+    Row("transfer-cancel", "POST", only({"alice": 302, "cora": 302}, 403, LOGIN, carol=404, olga=404), transfer),
+    Row("enrollment-cancel", "POST", only({"alice": 302, "cora": 302}, 404, LOGIN, rita=403, adam=403), enrollment),
+    Row("enrollment-complete", "POST", only({}, 404, LOGIN, alice=403, cora=403, rita=403, adam=403), enrollment),
+]
+
+API_PLAN_ROWS: list[Row] = [
+    *(
+        Row(f"api:{name}-list", "GET", API_EVERYONE)
+        for name in ("profile", "plan", "measure", "enrollment", "transfer", "recognition")
+    ),
+    *(
+        Row(f"api:{name}-list", "POST", only({}, 400, UNAUTHORISED, rita=403, adam=403))
+        for name in ("profile", "plan", "enrollment", "transfer", "recognition", "plan-step")
+    ),
+    Row("api:measure-list", "POST", expect(403, anon=UNAUTHORISED)),
+    Row("api:profile-detail", "GET", API_READ_CASE, profile),
+    Row("api:plan-detail", "GET", API_READ_CASE, plan),
+    Row("api:plan-detail", "PATCH", API_WRITE_CASE, plan),
+    Row("api:plan-step-detail", "PATCH", API_WRITE_CASE, plan_step),
+    Row("api:recognition-detail", "GET", API_READ_CASE, recognition),
+    Row("api:recognition-detail", "PATCH", API_WRITE_CASE, recognition),
+    Row("api:enrollment-detail", "GET", API_READ_CASE, enrollment),
+    Row("api:plan-agree", "POST", only({"alice": 400, "cora": 400}, 404, UNAUTHORISED, rita=403, adam=403), plan),
+    Row("api:plan-close", "POST", API_WRITE_CASE, plan),
+    Row("api:measure-detail", "GET", API_EVERYONE, measure),
+    Row("api:measure-detail", "PATCH", expect(403, anon=UNAUTHORISED), measure),
+    Row("api:enrollment-cancel", "POST", API_WRITE_CASE, enrollment),
+    Row(
+        "api:enrollment-complete",
+        "POST",
+        only({}, 404, UNAUTHORISED, alice=403, cora=403, rita=403, adam=403),
+        enrollment,
+    ),
+    Row("api:transfer-detail", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, UNAUTHORISED), transfer),
+    Row("api:transfer-complete", "POST", only({"bob": 400}, 403, UNAUTHORISED, carol=404, olga=404), transfer),
+    Row(
+        "api:transfer-cancel",
+        "POST",
+        only({"alice": 200, "cora": 200}, 403, UNAUTHORISED, carol=404, olga=404),
+        transfer,
+    ),
+]
 
 
 def invite_body(w: World) -> dict[str, Any]:
@@ -158,6 +414,151 @@ def invite_body(w: World) -> dict[str, Any]:
 def new_workspace(w: World) -> dict[str, Any]:
     return {"name": "Team Arbeit", "coordinator_agency": w.jobcenter.pk}
 
+
+def new_person_body(w: World) -> dict[str, Any]:
+    return {
+        "agency": w.jobcenter.pk,
+        "first_name": "Nadia",
+        "last_name": "Karimi",
+        "birth_date": "1992-03-01",
+        "nationality": "afghanisch",
+    }
+
+
+def duplicate_body(w: World) -> dict[str, Any]:
+    duplicate = referral_services.person_create(
+        actor=w.alice,
+        agency=w.jobcenter,
+        first_name="Amina",
+        last_name="Haddad",
+        birth_date=datetime.date(1990, 4, 12),
+        nationality="syrisch",
+    )
+    return {"duplicate": duplicate.pk}
+
+
+def household(w: World) -> list[Any]:
+    case = make_case(w)
+    found = referral_services.household_create(actor=w.alice, name="Familie Haddad")
+    referral_services.person_update(actor=w.alice, person=case.person, household=found)
+    return [found.pk]
+
+
+def about_amina(**body: Any) -> Callable[[World], dict[str, Any]]:
+    """A body that names Amina (and, with ``consent=True``, her consent) next to ``body``."""
+
+    def build(w: World) -> dict[str, Any]:
+        case = make_case(w)
+        built: dict[str, Any] = {"person": case.person.pk}
+        for key, value in body.items():
+            if key == "consent":
+                built["consent"] = case.consent.pk
+            else:
+                built[key] = value(w) if callable(value) else value
+        return built
+
+    return build
+
+
+DUE = (timezone.localdate() + datetime.timedelta(days=14)).isoformat()
+CREATES = {"alice": 201, "cora": 201}
+HOLDERS_ONLY = only(CREATES, 400, UNAUTHORISED, rita=403, adam=403)  # others' ids read as nonexistent
+
+API_CASE_ROWS: list[Row] = [
+    Row("api:person-list", "GET", expect(200, anon=UNAUTHORISED)),
+    Row("api:person-list", "POST", HOLDERS_ONLY, data=new_person_body),
+    Row("api:person-detail", "GET", only(JOBCENTER_READERS, 404, UNAUTHORISED), person),
+    Row(
+        "api:person-detail",
+        "GET",
+        only({**JOBCENTER_READERS, "bob": 200}, 404, UNAUTHORISED),
+        shared_person,
+        label="shared",
+    ),
+    Row(
+        "api:person-detail", "PATCH", only(CASE_WORKERS, 404, UNAUTHORISED, rita=403, adam=403), person, {"phone": "1"}
+    ),
+    Row("api:person-merge", "POST", only(CASE_WORKERS, 404, UNAUTHORISED, rita=403, adam=403), person, duplicate_body),
+    Row("api:household-list", "GET", expect(200, anon=UNAUTHORISED)),
+    Row(
+        "api:household-list",
+        "POST",
+        HOLDERS_ONLY,
+        data=lambda w: {"name": "Familie", "members": [make_case(w).person.pk]},
+    ),
+    Row("api:household-detail", "GET", only(JOBCENTER_READERS, 404, UNAUTHORISED), household),
+    Row("api:consent-list", "GET", expect(200, anon=UNAUTHORISED)),
+    Row(
+        "api:consent-list",
+        "POST",
+        HOLDERS_ONLY,
+        data=about_amina(
+            categories=["identity"], recipients=lambda w: [w.social_office.pk], purpose="Beratung", text_version="1"
+        ),
+    ),
+    Row("api:consent-detail", "GET", only(JOBCENTER_READERS, 404, UNAUTHORISED), consent),
+    Row("api:consent-revoke", "POST", only(CASE_WORKERS, 404, UNAUTHORISED, rita=403, adam=403), consent),
+    Row(
+        "api:consent-document",
+        "GET",
+        only({**JOBCENTER_READERS, "bob": 200}, 404, UNAUTHORISED),
+        consent_document,
+    ),
+    Row("api:share-list", "GET", expect(200, anon=UNAUTHORISED)),
+    Row(
+        "api:share-list",
+        "POST",
+        HOLDERS_ONLY,
+        data=about_amina(
+            to_agency=lambda w: w.social_office.pk, categories=["identity"], legal_basis="sgb_x_69", basis_reason="x"
+        ),
+    ),
+    Row("api:share-detail", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, UNAUTHORISED), referral_share),
+    Row(
+        "api:share-end",
+        "POST",
+        only({"alice": 200, "cora": 200}, 403, UNAUTHORISED, carol=404, olga=404),
+        referral_share,
+    ),
+    Row("api:referral-list", "GET", expect(200, anon=UNAUTHORISED)),
+    Row(
+        "api:referral-list",
+        "POST",
+        HOLDERS_ONLY,
+        data=about_amina(
+            consent=True,
+            to_agency=lambda w: w.social_office.pk,
+            reason="Beratung",
+            categories=["identity"],
+            legal_basis="consent",
+            answer_due_on=DUE,
+        ),
+    ),
+    Row("api:referral-detail", "GET", only({**JOBCENTER_READERS, "bob": 200}, 404, UNAUTHORISED), referral),
+    Row(
+        "api:referral-transition",
+        "POST",
+        only({"bob": 200}, 403, UNAUTHORISED, carol=404, olga=404),
+        referral,
+        {"action": "receive"},
+    ),
+    Row(
+        "api:referral-transition",
+        "POST",
+        only({"alice": 200, "cora": 200}, 403, UNAUTHORISED, carol=404, olga=404),
+        referral,
+        {"action": "withdraw"},
+        label="withdraw",
+    ),
+    Row(
+        "api:referral-redirect",
+        "POST",
+        only(CREATES, 403, UNAUTHORISED, carol=404, olga=404),
+        referral,
+        lambda w: {"to_agency": w.youth_office.pk},
+    ),
+    Row("api:referral-inbox", "GET", expect(200, anon=UNAUTHORISED)),
+]
 
 API_ROWS: list[Row] = [
     Row("api-schema", "GET", expect(200, anon=UNAUTHORISED)),
@@ -228,4 +629,4 @@ API_ROWS: list[Row] = [
     ),
 ]
 
-ROWS: list[Row] = UI_ROWS + API_ROWS
+ROWS: list[Row] = UI_ROWS + CASE_ROWS + PLAN_ROWS + API_ROWS + API_CASE_ROWS + API_PLAN_ROWS
