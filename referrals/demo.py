@@ -125,6 +125,93 @@ def create_demo_cases(agencies: dict[str, Agency], users: dict[str, User], *, co
     return created
 
 
+MEASURES = [
+    ("Integrationskurs B1 (Vormittag)", "integration_course", "Deutsch", 20, 14),
+    ("Integrationskurs mit Alphabetisierung", "integration_course", "Deutsch, Arabisch", 15, 30),
+    ("Berufssprachkurs B2 Pflege", "language_course", "Deutsch", 18, 45),
+    ("Aktivierung auf Arabisch: Arbeitsmarkt kennenlernen", "activation", "Arabisch", 12, 7),
+    ("Orientierungskurs Ukrainisch-Deutsch", "counselling", "Ukrainisch, Deutsch", 16, 21),
+    ("Qualifizierung Lagerlogistik mit Staplerschein", "qualification", "Deutsch, Dari", 10, 60),
+]
+LANGUAGE_SETS = [
+    [("Arabisch", "native"), ("Deutsch", "A2"), ("Englisch", "B1")],
+    [("Ukrainisch", "native"), ("Russisch", "C1"), ("Deutsch", "A1")],
+    [("Dari", "native"), ("Paschtu", "B2"), ("Deutsch", "B1")],
+    [("Tigrinya", "native"), ("Arabisch", "A2"), ("Deutsch", "A2")],
+]
+QUALIFICATIONS = [
+    {"kind": "vocational", "title": "Elektriker", "country": "Syrien", "recognition": "pending"},
+    {"kind": "academic", "title": "Bachelor Pflegewissenschaft", "country": "Ukraine", "recognition": "partial"},
+    {"kind": "school", "title": "Abitur", "country": "Afghanistan", "recognition": "full"},
+    {"kind": "vocational", "title": "Schneiderin", "country": "Eritrea", "recognition": "not_started"},
+]
+
+
+def create_demo_plans(agencies: dict[str, Agency], users: dict[str, User], *, count: int = 60) -> None:
+    """Courses at the adult-education centre, and profiles, plans and enrolments for the jobcenter's clients."""
+    rng = random.Random(2027)  # noqa: S311 (demo data, not security)
+    today = timezone.localdate()
+    provider = users["kvhs.caseworker"]
+    measures = [
+        services.measure_create(
+            actor=provider,
+            provider=agencies["kvhs"],
+            title=title,
+            kind=kind,
+            languages=languages,
+            location="Nordhorn, Kreisvolkshochschule",
+            starts_on=today + datetime.timedelta(days=starts_in),
+            ends_on=today + datetime.timedelta(days=starts_in + 180),
+            seats=seats,
+        )
+        for title, kind, languages, seats, starts_in in MEASURES
+    ]
+    caseworker = users["jobcenter.caseworker"]
+    persons = Person.objects.filter(case_files__agency=agencies["jobcenter"]).order_by("pk")[:count]
+    for index, person in enumerate(persons):
+        languages = LANGUAGE_SETS[index % len(LANGUAGE_SETS)]
+        services.profile_create(
+            actor=caseworker,
+            person=person,
+            languages=[{"language": name, "level": level} for name, level in languages],
+            qualifications=[QUALIFICATIONS[index % len(QUALIFICATIONS)]],
+            work_experience=[{"occupation": "Verkauf", "country": "Herkunftsland", "years": rng.randint(1, 12)}],
+            wishes="Arbeit im erlernten Beruf, Führerschein",
+            childcare_needs="Kita-Platz für ein Kind" if index % 3 == 0 else "",
+            assessment="Motiviert, braucht zuerst Sprachkurs auf B1.",
+        )
+        plan = services.plan_create(
+            actor=caseworker,
+            person=person,
+            goals="Deutsch auf B1, danach Ausbildung oder Anerkennung des Abschlusses",
+            plain_summary="Sie lernen Deutsch bis B1. Danach suchen wir zusammen eine Ausbildung oder Arbeit.",
+            review_on=today + datetime.timedelta(days=rng.randint(-10, 90)),
+        )
+        course_start = today - datetime.timedelta(days=rng.randint(0, 90))
+        services.plan_step_add(
+            actor=caseworker,
+            plan=plan,
+            kind="integration_course",
+            title="Integrationskurs B1",
+            owner_agency=agencies["kvhs"],
+            starts_on=course_start,
+            due_on=course_start + datetime.timedelta(days=rng.randint(60, 200)),
+        )
+        services.plan_step_add(
+            actor=caseworker,
+            plan=plan,
+            kind="counselling",
+            title="Berufsberatung bei der Agentur für Arbeit",
+            owner_agency=agencies["arbeitsagentur"],
+            due_on=today + datetime.timedelta(days=rng.randint(30, 150)),
+        )
+        if index % 2 == 0:
+            services.plan_agree(
+                actor=caseworker, plan=plan, agreed_on=today - datetime.timedelta(days=rng.randint(1, 60))
+            )
+        services.enrollment_request(actor=caseworker, measure=measures[index % len(measures)], person=person)
+
+
 def _run(actor: User, referral: Referral, *actions: str) -> Referral:
     for action in actions:
         referral = services.referral_transition(actor=actor, referral=referral, action=action)

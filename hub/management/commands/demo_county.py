@@ -23,7 +23,7 @@ from django.db.models import ProtectedError, QuerySet
 
 from agencies import services
 from agencies.models import Agency, AgencyKind, Invitation, Role, Staff, User, Workspace, WorkspaceMembership
-from referrals.demo import create_demo_cases, delete_demo_cases
+from referrals.demo import create_demo_cases, create_demo_plans, delete_demo_cases
 
 DEMO_PASSWORD = "demo-passwort-2026"  # noqa: S105 (the published demo password)
 COUNTY = "Landkreis Musterland"
@@ -333,7 +333,9 @@ class Command(BaseCommand):
                 agencies=[agencies[key] for key in workspace["agencies"]],
             )
         persons = create_demo_cases(agencies, {name: member.user for name, member in staff.items()}, count=person_count)
-        self.stdout.write(f"Created {persons} persons with consents and referrals.")
+        users = {name: member.user for name, member in staff.items()}
+        create_demo_plans(agencies, users, count=min(60, person_count))
+        self.stdout.write(f"Created {persons} persons with consents, referrals, profiles, plans and enrolments.")
 
     def print_logins(self) -> None:
         rows = [("Username", "Name", "Agency", "Roles")]
