@@ -7,14 +7,18 @@ tests after every other test so that no async test meets that loop.
 
 from __future__ import annotations
 
+import datetime
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from tests.conftest import World, make_world
+from referrals import services as referral_services
+from referrals.models import Referral
+from tests.conftest import Case, World, make_case, make_world
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -69,6 +73,40 @@ def browser_world(transactional_db: None) -> World:
     def build() -> World:
         try:
             return make_world()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(build).result()
+
+
+@pytest.fixture
+def browser_case(transactional_db: None) -> tuple[World, Case, Referral]:
+    """The personas plus Amina's case, referred to the social office, with a plan — committed, like browser_world."""
+
+    def build() -> tuple[World, Case, Referral]:
+        try:
+            world = make_world()
+            case = make_case(world)
+            referral = referral_services.referral_create(
+                actor=world.alice,
+                person=case.person,
+                to_agency=world.social_office,
+                reason="Beratung zur Wohnsituation",
+                categories=["identity", "contact"],
+                legal_basis="consent",
+                consent=case.consent,
+                answer_due_on=timezone.localdate() + datetime.timedelta(days=7),
+            )
+            plan = referral_services.plan_create(actor=world.alice, person=case.person, goals="Deutsch auf B1")
+            referral_services.plan_step_add(
+                actor=world.alice,
+                plan=plan,
+                kind="language_course",
+                title="Integrationskurs",
+                owner_agency=world.jobcenter,
+            )
+            return world, case, referral
         finally:
             connection.close()
 

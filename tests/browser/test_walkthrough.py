@@ -16,6 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from referrals.models import ReferralStatus
 from tests.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.browser
@@ -126,5 +127,59 @@ def test_agency_admin_walks_through_the_hub(live_server: Any, browser_world: Wor
     expect(page.locator("input[name=password]")).to_be_visible()
     visit(page, base, reverse("workspace-list"))
     assert page.url.startswith(base + reverse("login")), "after logging out the workspace list is still shown"
+
+    assert not findings.axe and not findings.console, findings.report()
+
+
+def test_caseworkers_of_two_agencies_walk_through_a_case(live_server: Any, browser_case: Any, page: Page) -> None:
+    world, case, referral = browser_case
+    base = live_server.url
+    axe = Axe()
+    findings = Findings()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            findings.console.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+
+    def log_in(username: str) -> None:
+        visit(page, base, reverse("login"))
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form:has(input[name=password]) [type=submit]").click()
+        page.wait_for_url(base + reverse("dashboard"))
+
+    log_in("alice")
+    plan = case.person.plans.get()
+    for label, path, shown in [
+        ("inbox", reverse("referral-inbox"), referral.reference),
+        ("person list", reverse("person-list"), "Haddad"),
+        ("person detail", reverse("person-detail", args=[case.person.pk]), "Diabetes"),
+        ("referral detail", reverse("referral-detail", args=[referral.pk]), referral.reference),
+        ("referral form", reverse("referral-create", args=[case.person.pk]), "Haddad"),
+        ("consent form", reverse("consent-create", args=[case.person.pk]), "Haddad"),
+        ("plan", reverse("plan-detail", args=[plan.pk]), "Integrationskurs"),
+        ("measure catalogue", reverse("measure-list"), ""),
+    ]:
+        visit(page, base, path)
+        heading(page)
+        if shown:
+            expect(page.locator("main")).to_contain_text(shown)
+        findings.check_accessibility(page, axe, label)
+    page.locator("form[action$='/accounts/logout/'] [type=submit]").first.click()
+    page.wait_for_url(f"{base}{reverse('login')}**")
+
+    # The social office receives the referral: it sees the shared contact data, never the health notes.
+    log_in("bob")
+    visit(page, base, reverse("referral-detail", args=[referral.pk]))
+    page.locator(f"form[action$='{reverse('referral-step', args=[referral.pk, 'receive'])}'] [type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text(str(ReferralStatus.RECEIVED.label))
+    findings.check_accessibility(page, axe, "referral detail (receiver)")
+    visit(page, base, reverse("person-detail", args=[case.person.pk]))
+    expect(page.locator("main")).to_contain_text("0170 1234567")
+    expect(page.locator("main")).not_to_contain_text("Diabetes")
+    findings.check_accessibility(page, axe, "person detail (receiver)")
 
     assert not findings.axe and not findings.console, findings.report()
