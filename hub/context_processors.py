@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from agencies.models import Role
 
     return {
+        "last_event_id": getattr(request, "last_event_id", None),
         "nav_is_agency_admin": bool(access.agency_ids(user, Role.AGENCY_ADMIN)),
         "nav_has_membership": bool(access.memberships(user)),
     }

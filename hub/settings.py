@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "hub.middleware.RequestContextMiddleware",
     "hub.middleware.NoStoreMiddleware",
+    "hub.middleware.LiveEventMarkMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -271,3 +272,7 @@ LOGGING = {
 
 # The address people reach the hub under; used in e-mailed links.
 HUB_BASE_URL = os.environ.get("HUB_BASE_URL", "http://127.0.0.1:8000")
+
+# Outbox events older than this are pruned (manage.py prune_events); a browser that was
+# offline longer reloads its page instead of catching up.
+HUB_EVENT_RETENTION_HOURS = int(os.environ.get("HUB_EVENT_RETENTION_HOURS", "24"))
