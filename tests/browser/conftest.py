@@ -8,12 +8,19 @@ tests after every other test so that no async test meets that loop.
 from __future__ import annotations
 
 import datetime
+import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
+from channels.testing.live import make_application, set_database_connection
+from daphne.testing import DaphneProcess
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connection
+from django.test.utils import modify_settings
 from django.utils import timezone
 
 from referrals import services as referral_services
@@ -47,6 +54,47 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             pytest.fail(message)
         pytest.skip(message)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+class LiveServer:
+    """The ASGI application (pages and the websocket) served by daphne in a process of its own."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        # pytest-django's live-server helper switches this on for each test that uses the server.
+        self._live_server_modified_settings = modify_settings(ALLOWED_HOSTS={"append": "localhost"})
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.process.port.value}"
+
+
+def serve() -> Iterator[LiveServer]:
+    """Spawned rather than forked: the child reads the settings afresh and so finds the
+    test database by its name, instead of inheriting the parent's open connections."""
+    multiprocessing.set_start_method("spawn", force=True)
+    process = DaphneProcess(
+        "localhost", partial(make_application, static_wrapper=ASGIStaticFilesHandler), setup=set_database_connection
+    )
+    process.start()
+    if not process.ready.wait(timeout=60):
+        process.terminate()
+        pytest.fail("the daphne live server did not start within 60 s")
+    yield LiveServer(process)
+    process.terminate()
+    process.join()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+    """Replaces pytest-django's WSGI live server, which has no websockets."""
+    yield from serve()
+
+
+@pytest.fixture(scope="session")
+def second_live_server(live_server: LiveServer) -> Iterator[LiveServer]:
+    """Another server process on the same database and Redis, as in a deployment with several hosts."""
+    yield from serve()
 
 
 @pytest.fixture(scope="session")

@@ -183,3 +183,37 @@ def test_caseworkers_of_two_agencies_walk_through_a_case(live_server: Any, brows
     findings.check_accessibility(page, axe, "person detail (receiver)")
 
     assert not findings.axe and not findings.console, findings.report()
+
+
+def test_the_senders_inbox_updates_live_when_the_receiver_accepts(
+    live_server: Any, second_live_server: Any, browser_case: Any, browser: Any
+) -> None:
+    """Two agencies on two server processes: the event crosses from one to the other through Redis."""
+    world, case, referral = browser_case
+
+    def logged_in(username: str, base: str) -> Page:
+        page: Page = browser.new_context(locale="de-DE").new_page()
+        visit(page, base, reverse("login"))
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form:has(input[name=password]) [type=submit]").click()
+        page.wait_for_url(base + reverse("dashboard"))
+        return page
+
+    sender = logged_in("alice", second_live_server.url)
+    visit(sender, second_live_server.url, reverse("referral-inbox"))
+    expect(sender.locator("body[data-live-ready=true]")).to_be_attached()
+    sender.evaluate("window.notReloaded = true")
+    row = sender.locator("main tr", has_text=referral.reference)
+    expect(row).to_contain_text(str(ReferralStatus.SENT.label))
+
+    receiver = logged_in("bob", live_server.url)
+    receiver.on("dialog", lambda dialog: dialog.accept())
+    visit(receiver, live_server.url, reverse("referral-detail", args=[referral.pk]))
+    receiver.locator(f"form[action$='{reverse('referral-step', args=[referral.pk, 'accept'])}'] [type=submit]").click()
+    expect(receiver.locator("main")).to_contain_text(str(ReferralStatus.ACCEPTED.label))
+
+    # The sender's page learns of it over the websocket and refetches its inbox, without a reload:
+    # the referral no longer waits for an answer.
+    expect(row).to_have_count(0, timeout=10_000)
+    assert sender.evaluate("window.notReloaded") is True
