@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -30,6 +31,8 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from hub import access
 from hub.models import Event
+
+logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 5
 REPLAY_LIMIT = 1000
@@ -51,6 +54,8 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         self.user_id: int = user.pk
         self.groups_joined = set()
         self.delivered: dict[int, None] = {}  # insertion-ordered: the oldest id goes first
+        # The highest outbox id this socket has been brought up to; None until the client's hello.
+        self.newest_seen: int | None = None
         await self.accept()
         if not await self.sync_groups():
             return
@@ -63,7 +68,10 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for group in getattr(self, "groups_joined", set()):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the socket is gone either way; a layer that is down forgets it too
+                logger.warning("Leaving %s failed while the socket closed", group, exc_info=True)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "hello":
@@ -79,6 +87,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         events, newest = answer
         for event in events:
             await self.send_json({"type": "event", "event": event})
+        self.newest_seen = max(self.newest_seen or 0, newest)
         await self.send_json({"type": "ready", "last_event_id": newest})
 
     async def hub_event(self, message: dict[str, Any]) -> None:
@@ -128,6 +137,20 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(getattr(settings, "HUB_WS_RECHECK_SECONDS", RECHECK_SECONDS))
             if not await self.sync_groups():
                 return
+            await self.repair_gaps()
+
+    async def repair_gaps(self) -> None:
+        """Send what the live broadcast missed (Redis away, a dropped message): the outbox is the truth."""
+        if self.newest_seen is None:
+            return
+        answer = await self.catch_up(self.newest_seen)
+        if answer is None:
+            await self.send_json({"type": "reload"})
+            return
+        events, newest = answer
+        for event in events:
+            await self.send_json({"type": "event", "event": event})
+        self.newest_seen = max(self.newest_seen, newest)
 
     @database_sync_to_async
     def catch_up(self, last_event_id: int) -> tuple[list[dict[str, object]], int] | None:
