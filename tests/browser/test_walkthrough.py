@@ -65,17 +65,28 @@ def visit(page: Page, base: str, path: str) -> None:
     assert response is not None and response.status == 200, f"{path} answered {response and response.status}"
 
 
-def test_agency_admin_walks_through_the_hub(live_server: Any, browser_world: World, page: Page) -> None:
-    world = browser_world
-    base = live_server.url
-    axe = Axe()
-    findings = Findings()
+def log_in(page: Page, base: str, username: str) -> None:
+    visit(page, base, reverse("login"))
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_url(base + reverse("dashboard"))
 
+
+def collect_console_errors(page: Page, findings: Findings) -> None:
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
             findings.console.append(f"{page.url}: {message.text}")
 
     page.on("console", on_console)
+
+
+def test_agency_admin_walks_through_the_hub(live_server: Any, browser_world: World, page: Page) -> None:
+    world = browser_world
+    base = live_server.url
+    axe = Axe()
+    findings = Findings()
+    collect_console_errors(page, findings)
 
     visit(page, base, reverse("login"))
     findings.check_accessibility(page, axe, "login")
@@ -137,20 +148,8 @@ def test_caseworkers_of_two_agencies_walk_through_a_case(live_server: Any, brows
     axe = Axe()
     findings = Findings()
 
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            findings.console.append(f"{page.url}: {message.text}")
-
-    page.on("console", on_console)
-
-    def log_in(username: str) -> None:
-        visit(page, base, reverse("login"))
-        page.locator("input[name=username]").fill(username)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form:has(input[name=password]) [type=submit]").click()
-        page.wait_for_url(base + reverse("dashboard"))
-
-    log_in("alice")
+    collect_console_errors(page, findings)
+    log_in(page, base, "alice")
     plan = case.person.plans.get()
     for label, path, shown in [
         ("inbox", reverse("referral-inbox"), referral.reference),
@@ -171,7 +170,7 @@ def test_caseworkers_of_two_agencies_walk_through_a_case(live_server: Any, brows
     page.wait_for_url(f"{base}{reverse('login')}**")
 
     # The social office receives the referral: it sees the shared contact data, never the health notes.
-    log_in("bob")
+    log_in(page, base, "bob")
     visit(page, base, reverse("referral-detail", args=[referral.pk]))
     page.locator(f"form[action$='{reverse('referral-step', args=[referral.pk, 'receive'])}'] [type=submit]").click()
     page.wait_for_load_state()
@@ -193,11 +192,7 @@ def test_the_senders_inbox_updates_live_when_the_receiver_accepts(
 
     def logged_in(username: str, base: str) -> Page:
         page: Page = browser.new_context(locale="de-DE").new_page()
-        visit(page, base, reverse("login"))
-        page.locator("input[name=username]").fill(username)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form:has(input[name=password]) [type=submit]").click()
-        page.wait_for_url(base + reverse("dashboard"))
+        log_in(page, base, username)
         return page
 
     sender = logged_in("alice", second_live_server.url)
