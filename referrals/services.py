@@ -571,6 +571,10 @@ def referral_transition(
     events.publish(
         f"referral.{target}", referral, audience=audience, payload={"status": target, "referral": referral.pk}
     )
+    # The one call from a domain app into messaging, imported lazily to keep the layering (ARCHITECTURE.md §1).
+    from messaging.services import notify_referral_change
+
+    notify_referral_change(referral, actor=actor)
     return referral
 
 

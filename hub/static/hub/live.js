@@ -66,6 +66,7 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         swap("nav-inbox", fresh);
+        swap("nav-notifications", fresh);
         if (swapMain) {
           swap("main", fresh);
         }

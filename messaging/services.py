@@ -1,0 +1,189 @@
+"""Writes of notifications and preferences, and the e-mail that important notifications send.
+
+Services follow the hub's rule (ARCHITECTURE.md §2): only they write, audit and publish. Notifications
+carry a kind code and a relative link, never personal data of a client; the e-mail says only that
+something happened and links to the hub, where the normal access checks apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.tasks import task
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from agencies.models import Staff, User
+from hub import audit, events
+from hub.audit import target_type
+from messaging.models import Notification, NotificationKind, NotificationPreference
+
+# Which preference switches the e-mail of a kind on; kinds without an entry are never e-mailed.
+EMAIL_PREFERENCE = {
+    NotificationKind.REFERRAL_RECEIVED: "email_referral_received",
+    NotificationKind.ANSWER_OVERDUE: "email_answer_overdue",
+}
+PREFERENCE_FIELDS = ("email_referral_received", "email_answer_overdue", "in_app")
+
+
+@task
+def send_notification_email(*, recipient_id: int, kind: str, url: str) -> None:
+    """Tell the recipient by e-mail that something awaits them, in the hub's language, without client data."""
+    user = User.objects.filter(pk=recipient_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = str(NotificationKind(kind).label)
+        link = settings.HUB_BASE_URL.rstrip("/") + url
+        body = _("%(subject)s.\n\nOpen the hub to see it: %(link)s\n") % {"subject": subject, "link": link}
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+def _enqueue_email(recipient_id: int, kind: str, url: str) -> None:
+    send_notification_email.enqueue(recipient_id=recipient_id, kind=kind, url=url)
+
+
+def notify(*, recipients: Iterable[User], kind: str, target: models.Model, url: str) -> list[Notification]:
+    """Notify each recipient once: an in-app notification (unless switched off) and, after commit, an e-mail
+    when the recipient's preference for this kind allows it."""
+    if kind not in NotificationKind.values:
+        raise ValidationError({"kind": _("Unknown kind of notification.")})
+    users = {user.pk: user for user in recipients if user.is_active}
+    if not users:
+        return []
+    preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=users)}
+
+    def allows(user_id: int, field: str) -> bool:
+        preference = preferences.get(user_id)
+        return preference is None or bool(getattr(preference, field))
+
+    created = Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=kind,
+            verb=f"notification.{kind}",
+            target_type=target_type(target),
+            target_id=str(target.pk),
+            url=url,
+        )
+        for user_id in users
+        if allows(user_id, "in_app")
+    )
+    if created:
+        unread = dict(
+            Notification.objects.filter(recipient_id__in=[n.recipient_id for n in created], read_at=None)
+            .values("recipient_id")
+            .annotate(n=Count("pk"))
+            .values_list("recipient_id", "n")
+        )
+        for notification in created:
+            events.publish(
+                "notification.created",
+                notification,
+                audience=[f"user.{notification.recipient_id}"],
+                payload={"count": unread.get(notification.recipient_id, 0)},
+            )
+    email_field = EMAIL_PREFERENCE.get(NotificationKind(kind))
+    if email_field is not None:
+        for user_id, user in users.items():
+            if user.email and allows(user_id, email_field):
+                transaction.on_commit(partial(_enqueue_email, user_id, kind, url), robust=True)
+    return created
+
+
+def _lock_own(actor: User, notification: Notification) -> Notification:
+    locked = Notification.objects.select_for_update().filter(pk=notification.pk, recipient=actor).first()
+    if locked is None:
+        raise Http404
+    return locked
+
+
+@transaction.atomic
+def notification_mark_read(*, actor: User, notification: Notification) -> Notification:
+    """Mark one of the actor's own notifications read; another user's answers 404."""
+    notification = _lock_own(actor, notification)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        audit.record(actor=actor, action="notification.read", target=notification)
+        events.publish(
+            "notification.read",
+            notification,
+            audience=[f"user.{actor.pk}"],
+            payload={"count": Notification.objects.filter(recipient=actor, read_at=None).count()},
+        )
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, actor: User) -> int:
+    """Mark all of the actor's unread notifications read; answers how many changed."""
+    changed = Notification.objects.filter(recipient=actor, read_at=None).update(read_at=timezone.now())
+    if changed:
+        audit.record(actor=actor, action="notification.read_all", target=actor, changes={"count": [changed, 0]})
+        events.publish("notification.read", actor, audience=[f"user.{actor.pk}"], payload={"count": 0})
+    return changed
+
+
+@transaction.atomic
+def preference_update(*, actor: User, **fields: Any) -> NotificationPreference:
+    """Change the actor's own notification preferences (booleans only)."""
+    unknown = set(fields) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This setting does not exist.") for name in sorted(unknown)})
+    wrong = [name for name, value in fields.items() if not isinstance(value, bool)]
+    if wrong:
+        raise ValidationError({name: _("Choose yes or no.") for name in wrong})
+    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+    changes = audit.diff(preference, fields)
+    if changes:
+        for name, value in fields.items():
+            setattr(preference, name, value)
+        preference.save(update_fields=list(changes))
+        audit.record(actor=actor, action="notification_preference.update", target=preference, changes=changes)
+    return preference
+
+
+# Referrals ------------------------------------------------------------------------------------
+#
+# ``referrals.services.referral_transition`` calls this hook lazily: the one place where a domain app
+# reaches into ``messaging`` (ARCHITECTURE.md §1 lets only urls and routing import it), kept to one call.
+
+ANSWERED = frozenset({"accepted", "declined", "completed", "failed"})
+
+
+def _case_staff_of(agency_id: int) -> list[User]:
+    """The active caseworkers and coordinators of an agency: they act on referrals."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            pk__in=Staff.objects.filter(agency_id=agency_id, is_active=True)
+            .filter(Q(is_caseworker=True) | Q(is_coordinator=True))
+            .values("user_id"),
+        )
+    )
+
+
+def notify_referral_change(referral: Any, *, actor: User | None) -> list[Notification]:
+    """Notify the people a referral's new status concerns; the actor who caused it is not told."""
+    url = reverse("referral-detail", args=[referral.pk])
+    status = referral.status
+    if status == "sent":
+        kind, recipients = NotificationKind.REFERRAL_RECEIVED, _case_staff_of(referral.to_agency_id)
+    elif status == "expired":
+        kind, recipients = NotificationKind.ANSWER_OVERDUE, _case_staff_of(referral.from_agency_id)
+    elif status in ANSWERED:
+        kind, recipients = NotificationKind.REFERRAL_ANSWERED, [referral.created_by]
+    else:
+        return []
+    recipients = [user for user in recipients if actor is None or user.pk != actor.pk]
+    return notify(recipients=recipients, kind=kind, target=referral, url=url)
