@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agencies import services
 from agencies.models import Staff, WorkspaceMembership
+from messaging.models import Notification
 from referrals import services as referral_services
 from referrals.models import Referral
 from tests.conftest import PERSONAS, World, make_case, make_user
@@ -88,6 +89,13 @@ LOGIN = 302  # the UI sends anonymous visitors to the login page
 UNAUTHORISED = 401  # the API answers anonymous calls with 401 and a WWW-Authenticate header
 ADAM_ONLY = {"adam": 200}
 MANAGERS = {"cora": 200, "adam": 200}
+
+
+def bobs_notification(w: World) -> list[Any]:
+    """Sending a referral to the social office notifies its caseworker bob."""
+    sent_referral(w)
+    return [Notification.objects.filter(recipient=w.bob).latest("id").pk]
+
 
 UI_ROWS: list[Row] = [
     Row("dashboard", "GET", expect(200, anon=LOGIN)),
@@ -629,4 +637,18 @@ API_ROWS: list[Row] = [
     ),
 ]
 
-ROWS: list[Row] = UI_ROWS + CASE_ROWS + PLAN_ROWS + API_ROWS + API_CASE_ROWS + API_PLAN_ROWS
+NOTIFICATION_ROWS: list[Row] = [
+    Row("notification-list", "GET", expect(200, anon=LOGIN)),
+    Row("notification-read", "POST", only({"bob": 302}, 404, LOGIN), bobs_notification),
+    Row("notification-read-all", "POST", expect(302, anon=LOGIN)),
+    Row("notification-preferences", "GET", expect(200, anon=LOGIN)),
+    Row("notification-preferences", "POST", expect(302, anon=LOGIN)),
+    Row("api:notification-list", "GET", expect(200, anon=UNAUTHORISED)),
+    Row("api:notification-detail", "GET", only({"bob": 200}, 404, UNAUTHORISED), bobs_notification),
+    Row("api:notification-read", "POST", only({"bob": 200}, 404, UNAUTHORISED), bobs_notification),
+    Row("api:notification-read-all", "POST", expect(200, anon=UNAUTHORISED)),
+    Row("api:notification-preference", "GET", expect(200, anon=UNAUTHORISED)),
+    Row("api:notification-preference", "PATCH", expect(200, anon=UNAUTHORISED)),
+]
+
+ROWS: list[Row] = NOTIFICATION_ROWS + UI_ROWS + CASE_ROWS + PLAN_ROWS + API_ROWS + API_CASE_ROWS + API_PLAN_ROWS
