@@ -9,8 +9,8 @@ from the outbox by ``last_event_id`` when they reconnect.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -20,9 +20,24 @@ from hub import access
 from hub.audit import target_type
 from hub.models import Event
 
+if TYPE_CHECKING:
+    from agencies.models import User
+
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "hub.event"
+
+# Apps above the domain (messaging) react to events without the domain importing them:
+# a listener runs inside the publishing transaction, so what it writes commits or rolls back with it.
+Listener = Callable[[Event, models.Model, "User | None"], None]
+_listeners: list[Listener] = []
+
+
+def listen(listener: Listener) -> Listener:
+    """Register ``listener(event, target, actor)`` for every published event (from an AppConfig.ready)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
 
 
 def publish(
@@ -31,8 +46,12 @@ def publish(
     *,
     audience: Iterable[str] | None = None,
     payload: dict[str, Any] | None = None,
+    actor: User | None = None,
 ) -> Event:
-    """Record ``verb`` on ``target`` for ``audience`` (default: ``hub.access.audience(target)``)."""
+    """Record ``verb`` on ``target`` for ``audience`` (default: ``hub.access.audience(target)``).
+
+    ``actor`` is passed to the listeners only (so that nobody is notified of their own step).
+    """
     groups = sorted(set(audience) if audience is not None else access.audience(target))
     event = Event.objects.create(
         verb=verb,
@@ -41,6 +60,8 @@ def publish(
         audience=groups,
         payload=payload or {},
     )
+    for listener in _listeners:
+        listener(event, target, actor)
     transaction.on_commit(lambda: broadcast(event), robust=True)
     return event
 

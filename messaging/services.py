@@ -25,7 +25,9 @@ from django.utils.translation import gettext as _
 from agencies.models import Staff, User
 from hub import audit, events
 from hub.audit import target_type
+from hub.models import Event
 from messaging.models import Notification, NotificationKind, NotificationPreference
+from referrals.models import Referral
 
 # Which preference switches the e-mail of a kind on; kinds without an entry are never e-mailed.
 EMAIL_PREFERENCE = {
@@ -187,3 +189,9 @@ def notify_referral_change(referral: Any, *, actor: User | None) -> list[Notific
         return []
     recipients = [user for user in recipients if actor is None or user.pk != actor.pk]
     return notify(recipients=recipients, kind=kind, target=referral, url=url)
+
+
+def on_event(event: Event, target: models.Model, actor: User | None) -> None:
+    """Turns the hub's events into notifications; registered in MessagingConfig.ready."""
+    if event.verb.startswith("referral.") and isinstance(target, Referral):
+        notify_referral_change(target, actor=actor)

@@ -569,12 +569,12 @@ def referral_transition(
     if target == S.EXPIRED:
         audience |= _coordinators_of_shared_workspaces(referral.from_agency_id, referral.to_agency_id)
     events.publish(
-        f"referral.{target}", referral, audience=audience, payload={"status": target, "referral": referral.pk}
+        f"referral.{target}",
+        referral,
+        audience=audience,
+        payload={"status": target, "referral": referral.pk},
+        actor=actor,
     )
-    # The one call from a domain app into messaging, imported lazily to keep the layering (ARCHITECTURE.md §1).
-    from messaging.services import notify_referral_change
-
-    notify_referral_change(referral, actor=actor)
     return referral
 
 
