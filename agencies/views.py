@@ -11,25 +11,19 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_filters import FilterSet
-from django_htmx.http import HttpResponseClientRedirect
 
 from agencies import selectors, services
 from agencies.filters import AgencyFilterSet, StaffFilterSet, WorkspaceFilterSet
@@ -42,64 +36,16 @@ from agencies.forms import (
     WorkspaceAddAgencyForm,
     WorkspaceCreateForm,
     WorkspaceForm,
-    apply_errors,
 )
 from agencies.models import Invitation, Staff, Workspace, WorkspaceMembership
 from agencies.services import AGENCY_FIELDS
 from hub import access
 from hub.views import HubRequest
+from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
 
-PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
 # The one-time API token waits in the (server-side) session between the POST and the page that shows it.
 NEW_TOKEN_SESSION_KEY = "hub_new_api_token"  # noqa: S105 (a session key, not a secret)
-
-
-# Helpers ----------------------------------------------------------------------------------
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page[Any]:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _list_response(request: HubRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    """The whole page, or only its ``results`` partial when htmx re-fetches the list."""
-    if request.htmx and not request.htmx.history_restore_request:
-        template = f"{template}#results"
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
-def _done(request: HubRequest, url: str) -> HttpResponse:
-    """After a POST: a normal redirect, or for htmx a full page load, so that messages and state are fresh."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
-
-
-def _tune_filters(filterset: FilterSet, yes_no: dict[str, tuple[str, str]] | None = None) -> FilterSet:
-    """Make the shared FilterSet's form read well: a search box, and "all / yes / no" in words."""
-    fields = filterset.form.fields
-    if "q" in fields:
-        fields["q"].widget.input_type = "search"
-    for field in fields.values():
-        # django-filter's choice fields offer "---------" for "no filter"; say it in words.
-        if getattr(field, "empty_label", None) is not None:
-            field.empty_label = _("All")
-            field.widget.choices = field.choices
-    for name, (yes, no) in (yes_no or {}).items():
-        if name in fields:
-            fields[name].widget = forms.Select(choices=[("", _("All")), ("true", yes), ("false", no)])
-    return filterset
-
-
-def _post_data(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
-
-
-def _messages_of(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 # The user's own account -------------------------------------------------------------------
@@ -109,7 +55,7 @@ def _messages_of(exc: ValidationError) -> str:
 def profile(request: HubRequest) -> HttpResponse:
     actor = request.user
     form = ProfileForm(
-        _post_data(request),
+        post_data(request),
         initial={"first_name": actor.first_name, "last_name": actor.last_name, "email": actor.email},
     )
     if request.method == "POST" and form.is_valid():
@@ -165,9 +111,9 @@ def api_token_delete(request: HubRequest) -> HttpResponse:
 
 @login_required
 def agency_list(request: HubRequest) -> HttpResponse:
-    filterset = _tune_filters(AgencyFilterSet(request.GET, queryset=selectors.agency_list(request.user)))
-    context = {"filter": filterset, "page_obj": _paginate(request, filterset.qs)}
-    return _list_response(request, "agencies/agency_list.html", context)
+    filterset = tune_filters(AgencyFilterSet(request.GET, queryset=selectors.agency_list(request.user)))
+    context = {"filter": filterset, "page_obj": paginate(request, filterset.qs)}
+    return list_response(request, "agencies/agency_list.html", context)
 
 
 @login_required
@@ -188,7 +134,7 @@ def agency_edit(request: HubRequest, pk: int) -> HttpResponse:
     agency = selectors.agency_detail(actor, pk)
     access.require(actor, "change", agency)
     # The form works on a copy: the page header keeps the saved name while the form shows errors.
-    form = AgencyForm(_post_data(request), instance=copy.copy(agency))
+    form = AgencyForm(post_data(request), instance=copy.copy(agency))
     if request.method == "POST" and form.is_valid():
         try:
             services.agency_update(
@@ -210,7 +156,7 @@ def staff_list(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     agency = selectors.agency_detail(actor, pk)
     access.require(actor, "manage_staff", agency)
-    filterset = _tune_filters(
+    filterset = tune_filters(
         StaffFilterSet(request.GET, queryset=selectors.agency_staff(actor, agency)),
         {"is_active": (_("Active"), _("Deactivated"))},
     )
@@ -219,10 +165,10 @@ def staff_list(request: HubRequest, pk: int) -> HttpResponse:
     context = {
         "agency": agency,
         "filter": filterset,
-        "page_obj": _paginate(request, filterset.qs),
+        "page_obj": paginate(request, filterset.qs),
         "invitations": selectors.open_invitations(actor, agency),
     }
-    return _list_response(request, "agencies/staff_list.html", context)
+    return list_response(request, "agencies/staff_list.html", context)
 
 
 def _staff_home(actor: Any, staff: Staff) -> str:
@@ -238,7 +184,7 @@ def staff_edit(request: HubRequest, pk: int) -> HttpResponse:
     staff = access.get_visible_or_404(actor, Staff, pk=pk)
     access.require(actor, "change", staff)
     form = StaffForm(
-        _post_data(request), initial={"roles": staff.roles, "job_title": staff.job_title, "phone": staff.phone}
+        post_data(request), initial={"roles": staff.roles, "job_title": staff.job_title, "phone": staff.phone}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -259,14 +205,14 @@ def staff_deactivate(request: HubRequest, pk: int) -> HttpResponse:
     try:
         staff = services.staff_deactivate(actor=actor, staff=staff)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(
             request,
             _("%(name)s has been deactivated and has no access to %(agency)s any more.")
             % {"name": staff.user, "agency": staff.agency.display_name},
         )
-    return _done(request, _staff_home(actor, staff))
+    return done(request, _staff_home(actor, staff))
 
 
 @login_required
@@ -277,10 +223,10 @@ def staff_reactivate(request: HubRequest, pk: int) -> HttpResponse:
     try:
         staff = services.staff_reactivate(actor=actor, staff=staff)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, _("%(name)s has been reactivated.") % {"name": staff.user})
-    return _done(request, _staff_home(actor, staff))
+    return done(request, _staff_home(actor, staff))
 
 
 # Invitations ------------------------------------------------------------------------------
@@ -291,7 +237,7 @@ def invitation_create(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     agency = selectors.agency_detail(actor, pk)
     access.require(actor, "invite", agency)
-    form = InvitationForm(_post_data(request))
+    form = InvitationForm(post_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             invitation, token = services.staff_invite(actor=actor, agency=agency, **form.cleaned_data)
@@ -311,7 +257,7 @@ def invitation_revoke(request: HubRequest, pk: int) -> HttpResponse:
     invitation = access.get_visible_or_404(actor, Invitation, pk=pk)
     invitation = services.invitation_revoke(actor=actor, invitation=invitation)
     messages.success(request, _("The invitation for %(email)s has been revoked.") % {"email": invitation.email})
-    return _done(request, reverse("staff-list", args=[invitation.agency_id]))
+    return done(request, reverse("staff-list", args=[invitation.agency_id]))
 
 
 @never_cache
@@ -320,7 +266,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "agencies/invitation_invalid.html", status=404)
-    form = InvitationAcceptForm(_post_data(request), invitation=invitation)
+    form = InvitationAcceptForm(post_data(request), invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
             staff = services.invitation_accept(
@@ -346,7 +292,7 @@ def audit_list(request: HubRequest, pk: int) -> HttpResponse:
     agency = selectors.agency_detail(actor, pk)
     # The log belongs to the agency's administrators, the people who manage its staff.
     access.require(actor, "manage_staff", agency)
-    page = _paginate(request, selectors.audit_entries(actor, agency), AUDIT_PAGE_SIZE)
+    page = paginate(request, selectors.audit_entries(actor, agency), AUDIT_PAGE_SIZE)
     # Workspace entries record agencies by id; one query names them all.
     agency_ids = {
         value
@@ -356,7 +302,7 @@ def audit_list(request: HubRequest, pk: int) -> HttpResponse:
         if isinstance(value, int)
     }
     context = {"agency": agency, "page_obj": page, "agency_names": selectors.agency_names(agency_ids)}
-    return _list_response(request, "agencies/audit_list.html", context)
+    return list_response(request, "agencies/audit_list.html", context)
 
 
 # Workspaces -------------------------------------------------------------------------------
@@ -365,23 +311,23 @@ def audit_list(request: HubRequest, pk: int) -> HttpResponse:
 @login_required
 def workspace_list(request: HubRequest) -> HttpResponse:
     actor = request.user
-    filterset = _tune_filters(
+    filterset = tune_filters(
         WorkspaceFilterSet(request.GET, queryset=selectors.workspace_list(actor)),
         {"is_archived": (_("Archived"), _("Current"))},
     )
     context = {
         "filter": filterset,
-        "page_obj": _paginate(request, filterset.qs),
+        "page_obj": paginate(request, filterset.qs),
         "may_create": access.can(actor, "create", Workspace),
     }
-    return _list_response(request, "agencies/workspace_list.html", context)
+    return list_response(request, "agencies/workspace_list.html", context)
 
 
 @login_required
 def workspace_create(request: HubRequest) -> HttpResponse:
     actor = request.user
     access.require(actor, "create", Workspace)
-    form = WorkspaceCreateForm(_post_data(request), actor=actor)
+    form = WorkspaceCreateForm(post_data(request), actor=actor)
     if request.method == "POST" and form.is_valid():
         try:
             workspace = services.workspace_create(actor=actor, **form.cleaned_data)
@@ -424,7 +370,7 @@ def workspace_edit(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     workspace = selectors.workspace_detail(actor, pk)
     access.require(actor, "change", workspace)
-    form = WorkspaceForm(_post_data(request), instance=copy.copy(workspace))
+    form = WorkspaceForm(post_data(request), instance=copy.copy(workspace))
     if request.method == "POST" and form.is_valid():
         try:
             services.workspace_update(actor=actor, workspace=workspace, **form.cleaned_data)
@@ -441,7 +387,7 @@ def workspace_add_agency(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     workspace = selectors.workspace_detail(actor, pk)
     access.require(actor, "add_agency", workspace)
-    form = WorkspaceAddAgencyForm(_post_data(request), addable=selectors.agencies_addable_to(workspace))
+    form = WorkspaceAddAgencyForm(post_data(request), addable=selectors.agencies_addable_to(workspace))
     if request.method == "POST" and form.is_valid():
         agency = form.cleaned_data["agency"]
         try:
@@ -467,5 +413,5 @@ def workspace_remove_agency(request: HubRequest, pk: int, membership_pk: int) ->
     messages.success(request, _("%(agency)s has left %(workspace)s.") % {"agency": agency, "workspace": workspace})
     access.forget(actor)
     if access.is_visible(actor, workspace):
-        return _done(request, reverse("workspace-detail", args=[workspace.pk]))
-    return _done(request, reverse("workspace-list"))
+        return done(request, reverse("workspace-detail", args=[workspace.pk]))
+    return done(request, reverse("workspace-list"))

@@ -12,17 +12,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_errors
-from agencies.views import _done, _list_response, _paginate, _post_data
 from hub.views import HubRequest
+from hub.web import apply_errors, done, list_response, paginate, post_data
 from messaging import selectors, services
 from messaging.forms import PreferenceForm
 
 
 @login_required
 def notification_list(request: HubRequest) -> HttpResponse:
-    page = _paginate(request, selectors.notifications_for(request.user))
-    return _list_response(request, "messaging/notification_list.html", {"page_obj": page, "section": "notifications"})
+    page = paginate(request, selectors.notifications_for(request.user))
+    return list_response(request, "messaging/notification_list.html", {"page_obj": page, "section": "notifications"})
 
 
 @login_required
@@ -33,8 +32,8 @@ def notification_read(request: HubRequest, pk: int) -> HttpResponse:
     # "Open" marks read and follows the link; the stored link is relative, and checked anyway.
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return _done(request, target)
-    return _done(request, reverse("notification-list"))
+        return done(request, target)
+    return done(request, reverse("notification-list"))
 
 
 @login_required
@@ -43,12 +42,12 @@ def notification_read_all(request: HubRequest) -> HttpResponse:
     changed = services.notification_mark_all_read(actor=request.user)
     if changed:
         messages.success(request, _("All notifications are marked as read."))
-    return _done(request, reverse("notification-list"))
+    return done(request, reverse("notification-list"))
 
 
 @login_required
 def notification_preferences(request: HubRequest) -> HttpResponse:
-    form = PreferenceForm(_post_data(request), instance=selectors.preference_for(request.user))
+    form = PreferenceForm(post_data(request), instance=selectors.preference_for(request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.preference_update(actor=request.user, **form.cleaned_data)
@@ -56,5 +55,5 @@ def notification_preferences(request: HubRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Your notification settings are saved."))
-            return _done(request, reverse("notification-preferences"))
+            return done(request, reverse("notification-preferences"))
     return render(request, "messaging/notification_preferences.html", {"form": form, "section": "notifications"})

@@ -19,10 +19,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_errors
-from agencies.views import _done, _list_response, _messages_of, _paginate, _post_data, _tune_filters
 from hub import access
 from hub.views import HubRequest
+from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
 from referrals import selectors, services
 from referrals.filters import MeasureFilterSet
 from referrals.forms.measures import EnrolForm, MeasureForm
@@ -33,7 +32,7 @@ from referrals.views.persons import agency_select
 @login_required
 def measure_list(request: HubRequest) -> HttpResponse:
     actor = request.user
-    filterset = _tune_filters(
+    filterset = tune_filters(
         MeasureFilterSet(request.GET, queryset=selectors.measure_catalogue(actor), request=request),
         {
             "free_seats": (_("With free seats"), _("Fully booked")),
@@ -46,10 +45,10 @@ def measure_list(request: HubRequest) -> HttpResponse:
         starts_after.widget.input_type = "date"
     context = {
         "filter": filterset,
-        "page_obj": _paginate(request, filterset.qs),
+        "page_obj": paginate(request, filterset.qs),
         "may_create": access.can(actor, "create", Measure),
     }
-    return _list_response(request, "referrals/measures/measure_list.html", context)
+    return list_response(request, "referrals/measures/measure_list.html", context)
 
 
 @login_required
@@ -74,7 +73,7 @@ def measure_detail(request: HubRequest, pk: int) -> HttpResponse:
 def measure_create(request: HubRequest) -> HttpResponse:
     actor = request.user
     access.require(actor, "create", Measure)
-    form = MeasureForm(_post_data(request), providers=selectors.measure_provider_agencies(actor))
+    form = MeasureForm(post_data(request), providers=selectors.measure_provider_agencies(actor))
     if request.method == "POST" and form.is_valid():
         try:
             measure = services.measure_create(actor=actor, provider=form.cleaned_data["provider"], **form.values())
@@ -91,7 +90,7 @@ def measure_edit(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     measure = selectors.measure_detail(actor, pk)
     access.require(actor, "change", measure)
-    form = MeasureForm(_post_data(request), instance=copy.copy(measure))
+    form = MeasureForm(post_data(request), instance=copy.copy(measure))
     if request.method == "POST" and form.is_valid():
         try:
             services.measure_update(actor=actor, measure=measure, **form.values())
@@ -108,7 +107,7 @@ def measure_enrol(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     measure = selectors.measure_detail(actor, pk)
     persons = selectors.enrollable_persons(actor, measure)
-    form = EnrolForm(_post_data(request), persons=persons)
+    form = EnrolForm(post_data(request), persons=persons)
     if request.method == "POST" and form.is_valid():
         try:
             enrollment = services.enrollment_request(actor=actor, measure=measure, person=form.cleaned_data["person"])
@@ -135,10 +134,10 @@ def enrollment_cancel(request: HubRequest, pk: int) -> HttpResponse:
     try:
         services.enrollment_cancel(actor=actor, enrollment=enrollment)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, _("The enrolment has been cancelled."))
-    return _done(request, reverse("measure-detail", args=[enrollment.measure_id]))
+    return done(request, reverse("measure-detail", args=[enrollment.measure_id]))
 
 
 @login_required
@@ -149,7 +148,7 @@ def enrollment_complete(request: HubRequest, pk: int) -> HttpResponse:
     try:
         services.enrollment_complete(actor=actor, enrollment=enrollment)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, _("The measure is recorded as completed."))
-    return _done(request, reverse("measure-detail", args=[enrollment.measure_id]))
+    return done(request, reverse("measure-detail", args=[enrollment.measure_id]))

@@ -24,12 +24,11 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_errors
 from agencies.models import Agency
-from agencies.views import _done, _list_response, _messages_of, _paginate, _post_data, _tune_filters
 from hub import access
 from hub.access import PROFILE_CATEGORIES
 from hub.views import HubRequest
+from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
 from referrals import selectors, services
 from referrals.filters import PersonFilterSet
 from referrals.forms.persons import ConsentForm, HouseholdForm, MergeForm, PersonCreateForm, PersonForm, ShareForm
@@ -50,14 +49,14 @@ def agency_select(filterset: Any, name: str, agencies: Any) -> None:
 @login_required
 def person_list(request: HubRequest) -> HttpResponse:
     actor = request.user
-    filterset = _tune_filters(PersonFilterSet(request.GET, queryset=selectors.person_list(actor), request=request))
+    filterset = tune_filters(PersonFilterSet(request.GET, queryset=selectors.person_list(actor), request=request))
     agency_select(filterset, "responsible_agency", access.visible(actor, Agency).order_by("name"))
     context = {
         "filter": filterset,
-        "page_obj": _paginate(request, filterset.qs),
+        "page_obj": paginate(request, filterset.qs),
         "may_create": access.can(actor, "create", Person),
     }
-    return _list_response(request, "referrals/persons/person_list.html", context)
+    return list_response(request, "referrals/persons/person_list.html", context)
 
 
 @login_required
@@ -65,7 +64,7 @@ def person_create(request: HubRequest) -> HttpResponse:
     actor = request.user
     access.require(actor, "create", Person)
     agencies = Agency.objects.filter(pk__in=access.agency_ids(actor, *access.CASE_ROLES)).order_by("name")
-    form = PersonCreateForm(_post_data(request), agencies=agencies)
+    form = PersonCreateForm(post_data(request), agencies=agencies)
     duplicates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         values = form.person_values()
@@ -252,7 +251,7 @@ def person_edit(request: HubRequest, pk: int) -> HttpResponse:
     person = view.person
     access.require(actor, "change", person)
     # The form works on a copy: the page header keeps the saved name while the form shows errors.
-    form = PersonForm(_post_data(request), instance=copy.copy(person))
+    form = PersonForm(post_data(request), instance=copy.copy(person))
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update(actor=actor, person=person, **form.person_values())
@@ -270,7 +269,7 @@ def person_household(request: HubRequest, pk: int) -> HttpResponse:
     person = selectors.person_view(actor, pk).person
     access.require(actor, "change", person)
     form = HouseholdForm(
-        _post_data(request),
+        post_data(request),
         households=selectors.visible_households(actor),
         initial={"household": person.household_id},
     )
@@ -327,7 +326,7 @@ def consent_create(request: HubRequest, pk: int) -> HttpResponse:
     person = selectors.person_view(actor, pk).person
     access.require(actor, "record_consent", person)
     form = ConsentForm(
-        _post_data(request),
+        post_data(request),
         request.FILES if request.method == "POST" else None,
         agencies=selectors.partner_agencies(actor),
     )
@@ -360,14 +359,14 @@ def consent_revoke(request: HubRequest, pk: int) -> HttpResponse:
     consent = access.get_visible_or_404(actor, Consent, pk=pk)
     if consent.revoked_at is not None:
         messages.info(request, _("This consent has been revoked already."))
-        return _done(request, _back_to_person(actor, consent.person_id, "#consents"))
+        return done(request, _back_to_person(actor, consent.person_id, "#consents"))
     try:
         consent = services.consent_revoke(actor=actor, consent=consent)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, _("The consent has been revoked; the shares resting on it have ended."))
-    return _done(request, _back_to_person(actor, consent.person_id, "#consents"))
+    return done(request, _back_to_person(actor, consent.person_id, "#consents"))
 
 
 @login_required
@@ -397,7 +396,7 @@ def share_create(request: HubRequest, pk: int) -> HttpResponse:
     person = selectors.person_view(actor, pk).person
     access.require(actor, "share", person)
     form = ShareForm(
-        _post_data(request),
+        post_data(request),
         agencies=selectors.partner_agencies(actor),
         consents=selectors.valid_consents(actor, person),
     )
@@ -433,7 +432,7 @@ def share_end(request: HubRequest, pk: int) -> HttpResponse:
     else:
         share = services.share_end(actor=actor, share=share)
         messages.success(request, _("%(agency)s no longer sees these data.") % {"agency": share.to_agency.display_name})
-    return _done(request, _back_to_person(actor, share.person_id, "#shares"))
+    return done(request, _back_to_person(actor, share.person_id, "#shares"))
 
 
 def _back_to_person(actor: Any, person_id: int, anchor: str = "") -> str:

@@ -21,10 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_errors
-from agencies.views import _done, _list_response, _messages_of, _paginate, _post_data, _tune_filters
 from hub import access
 from hub.views import HubRequest
+from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
 from referrals import selectors, services
 from referrals.filters import PlanFilterSet, TransferFilterSet
 from referrals.forms.plans import (
@@ -96,7 +95,7 @@ def profile_create(request: HubRequest, pk: int) -> HttpResponse:
     versions = selectors.profile_versions(actor, person)
     # A new version starts from the current one: the holder sees every part of it.
     initial = dict(versions[0].fields) if versions else {}
-    forms = ProfileForms(_post_data(request), initial=initial)
+    forms = ProfileForms(post_data(request), initial=initial)
     if request.method == "POST" and forms.is_valid():
         try:
             profile = services.profile_create(actor=actor, person=person, **forms.values())
@@ -123,9 +122,9 @@ class PlanRow:
 @login_required
 def plan_list(request: HubRequest) -> HttpResponse:
     actor = request.user
-    filterset = _tune_filters(PlanFilterSet(request.GET, queryset=selectors.plan_list(actor), request=request))
+    filterset = tune_filters(PlanFilterSet(request.GET, queryset=selectors.plan_list(actor), request=request))
     filterset.form.fields.pop("person", None)
-    page = _paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs)
     context = {
         "filter": filterset,
         "page_obj": page,
@@ -141,7 +140,7 @@ def plan_list(request: HubRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "review_days": selectors.REVIEW_WITHIN_DAYS,
     }
-    return _list_response(request, "referrals/plans/plan_list.html", context)
+    return list_response(request, "referrals/plans/plan_list.html", context)
 
 
 @login_required
@@ -162,7 +161,7 @@ def plan_create(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = _person(actor, pk)
     access.require(actor, "plan", person)
-    form = PlanForm(_post_data(request))
+    form = PlanForm(post_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             plan = services.plan_create(actor=actor, person=person, **form.cleaned_data)
@@ -218,7 +217,7 @@ def plan_edit(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     plan = selectors.plan_detail(actor, pk)
     access.require(actor, "change", plan)
-    form = PlanForm(_post_data(request), instance=copy.copy(plan))
+    form = PlanForm(post_data(request), instance=copy.copy(plan))
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_update(actor=actor, plan=plan, **{field: form.cleaned_data[field] for field in PLAN_FIELDS})
@@ -235,7 +234,7 @@ def plan_agree(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     plan = selectors.plan_detail(actor, pk)
     access.require(actor, "agree", plan)
-    form = PlanAgreeForm(_post_data(request), plan=plan)
+    form = PlanAgreeForm(post_data(request), plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_agree(actor=actor, plan=plan, **form.cleaned_data)
@@ -255,10 +254,10 @@ def plan_close(request: HubRequest, pk: int) -> HttpResponse:
     try:
         services.plan_close(actor=actor, plan=plan)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, _("The plan has been closed."))
-    return _done(request, reverse("plan-detail", args=[plan.pk]))
+    return done(request, reverse("plan-detail", args=[plan.pk]))
 
 
 @login_required
@@ -276,7 +275,7 @@ def plan_step_add(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     plan = selectors.plan_detail(actor, pk)
     access.require(actor, "add_step", plan)
-    form = PlanStepForm(_post_data(request), agencies=selectors.working_agencies(actor))
+    form = PlanStepForm(post_data(request), agencies=selectors.working_agencies(actor))
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_step_add(actor=actor, plan=plan, **{field: form.cleaned_data[field] for field in STEP_FIELDS})
@@ -296,10 +295,10 @@ def plan_step_edit(request: HubRequest, pk: int) -> HttpResponse:
     plan = step.plan
     form: PlanStepForm | PlanStepProgressForm
     if access.holds(actor, plan.person, *access.CASE_ROLES):
-        form = PlanStepForm(_post_data(request), instance=copy.copy(step), agencies=selectors.working_agencies(actor))
+        form = PlanStepForm(post_data(request), instance=copy.copy(step), agencies=selectors.working_agencies(actor))
     else:
         # The agency owning the step reports its progress; the plan stays with the file holders.
-        form = PlanStepProgressForm(_post_data(request), instance=copy.copy(step))
+        form = PlanStepProgressForm(post_data(request), instance=copy.copy(step))
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_step_update(
@@ -328,16 +327,16 @@ def _transfer_person_names(actor: Any, transfers: list[ResponsibilityTransfer]) 
 @login_required
 def transfer_list(request: HubRequest) -> HttpResponse:
     actor = request.user
-    filterset = _tune_filters(TransferFilterSet(request.GET, queryset=selectors.transfer_list(actor), request=request))
+    filterset = tune_filters(TransferFilterSet(request.GET, queryset=selectors.transfer_list(actor), request=request))
     filterset.form.fields.pop("person", None)
-    page = _paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs)
     names = _transfer_person_names(actor, list(page.object_list))
     context = {
         "filter": filterset,
         "page_obj": page,
         "rows": [(transfer, names.get(transfer.pk)) for transfer in page.object_list],
     }
-    return _list_response(request, "referrals/plans/transfer_list.html", context)
+    return list_response(request, "referrals/plans/transfer_list.html", context)
 
 
 @login_required
@@ -358,7 +357,7 @@ def transfer_create(request: HubRequest, pk: int) -> HttpResponse:
     person = _person(actor, pk)
     access.require(actor, "transfer", person)
     agencies = selectors.working_agencies(actor).exclude(pk=person.responsible_agency_id)
-    form = TransferProposeForm(_post_data(request), agencies=agencies)
+    form = TransferProposeForm(post_data(request), agencies=agencies)
     if request.method == "POST" and form.is_valid():
         try:
             transfer = services.transfer_propose(actor=actor, person=person, **form.values())
@@ -398,7 +397,7 @@ def transfer_complete(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     transfer = selectors.transfer_detail(actor, pk)
     access.require(actor, "complete", transfer)
-    form = TransferCompleteForm(_post_data(request), checklist=transfer.checklist or {})
+    form = TransferCompleteForm(post_data(request), checklist=transfer.checklist or {})
     if request.method == "POST" and form.is_valid():
         try:
             services.transfer_complete(actor=actor, transfer=transfer, checklist=form.checklist())
@@ -423,10 +422,10 @@ def transfer_cancel(request: HubRequest, pk: int) -> HttpResponse:
     try:
         services.transfer_cancel(actor=actor, transfer=transfer)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, _("The transfer has been cancelled."))
-    return _done(request, reverse("transfer-detail", args=[transfer.pk]))
+    return done(request, reverse("transfer-detail", args=[transfer.pk]))
 
 
 # Recognition of foreign qualifications ----------------------------------------------------
@@ -450,7 +449,7 @@ def recognition_create(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = _person(actor, pk)
     access.require(actor, "recognition", person)
-    form = RecognitionForm(_post_data(request))
+    form = RecognitionForm(post_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.recognition_create(
@@ -470,7 +469,7 @@ def recognition_edit(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     recognition: RecognitionProcedure = selectors.recognition_detail(actor, pk)
     access.require(actor, "change", recognition)
-    form = RecognitionForm(_post_data(request), instance=copy.copy(recognition))
+    form = RecognitionForm(post_data(request), instance=copy.copy(recognition))
     if request.method == "POST" and form.is_valid():
         try:
             services.recognition_update(

@@ -25,11 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_errors
 from agencies.models import Agency
-from agencies.views import _done, _list_response, _messages_of, _paginate, _post_data, _tune_filters
 from hub import access
 from hub.views import HubRequest
+from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
 from referrals import selectors, services
 from referrals.filters import ReferralFilterSet
 from referrals.forms.referrals import CompleteForm, NoteForm, RedirectForm, ReferralForm
@@ -189,14 +188,14 @@ def referral_inbox(request: HubRequest) -> HttpResponse:
 def referral_list(request: HubRequest) -> HttpResponse:
     actor = request.user
     queryset = selectors.referral_list(actor).order_by("-created_at")
-    filterset = _tune_filters(
+    filterset = tune_filters(
         ReferralFilterSet(request.GET, queryset=queryset, request=request),
         {"overdue": (_("Overdue"), _("Not overdue"))},
     )
     agency_select(filterset, "agency", access.visible(actor, Agency).order_by("name"))
-    page = _paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs)
     context = {"filter": filterset, "page_obj": page, "rows": referral_rows(actor, page.object_list)}
-    return _list_response(request, "referrals/referrals/referral_list.html", context)
+    return list_response(request, "referrals/referrals/referral_list.html", context)
 
 
 # A new referral ---------------------------------------------------------------------------
@@ -208,7 +207,7 @@ def referral_create(request: HubRequest, pk: int) -> HttpResponse:
     person = selectors.person_view(actor, pk).person
     access.require(actor, "refer", person)
     form = ReferralForm(
-        _post_data(request),
+        post_data(request),
         agencies=selectors.partner_agencies(actor),
         consents=selectors.valid_consents(actor, person),
         measures=access.visible(actor, Measure).filter(is_open=True).select_related("provider").order_by("title"),
@@ -296,10 +295,10 @@ def referral_step(request: HubRequest, pk: int, action: str) -> HttpResponse:
     try:
         services.referral_transition(actor=actor, referral=referral, action=action)
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, messages_of(exc))
     else:
         messages.success(request, str(STEP_DONE[action]))
-    return _done(request, reverse("referral-detail", args=[referral.pk]))
+    return done(request, reverse("referral-detail", args=[referral.pk]))
 
 
 def _step_page(
@@ -320,21 +319,21 @@ def _step_page(
             % {"status": ReferralStatus(referral.status).label},
         )
         return redirect("referral-detail", pk=referral.pk)
-    form = make_form(_post_data(request), referral)
+    form = make_form(post_data(request), referral)
     if request.method == "POST" and form.is_valid():
         try:
             result = perform(actor, referral, form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            done = STEP_DONE.get(action)
-            if done is None:
+            done_message = STEP_DONE.get(action)
+            if done_message is None:
                 messages.success(
                     request,
                     _("A new referral went to %(agency)s.") % {"agency": result.to_agency.display_name},
                 )
             else:
-                messages.success(request, str(done))
+                messages.success(request, str(done_message))
             return redirect("referral-detail", pk=result.pk)
     context = {
         "referral": referral,
