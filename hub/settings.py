@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "guardian",
     "pgtrigger",
     "channels",
+    "django_tasks_db",
     "hub",
     "agencies",
     "referrals",
@@ -190,6 +191,11 @@ if os.environ.get("SMTP_HOST"):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hub@localhost")
+
+# Background work (notification e-mails) is queued in the database: the task row is written in the
+# transaction of the change that caused it, so it exists exactly when the change committed, and a
+# worker (manage.py db_worker) that was down picks it up when it comes back.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Security. Every page of the hub may show social data, so the defaults are strict.
 SESSION_COOKIE_SECURE = not DEBUG

@@ -7,8 +7,10 @@ something happened and links to the hub, where the normal access checks apply.
 
 from __future__ import annotations
 
+import datetime
+import logging
+import smtplib
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +31,8 @@ from hub.models import Event
 from messaging.models import Notification, NotificationKind, NotificationPreference
 from referrals.models import Referral
 
+logger = logging.getLogger(__name__)
+
 # Which preference switches the e-mail of a kind on; kinds without an entry are never e-mailed.
 EMAIL_PREFERENCE = {
     NotificationKind.REFERRAL_RECEIVED: "email_referral_received",
@@ -37,9 +41,23 @@ EMAIL_PREFERENCE = {
 PREFERENCE_FIELDS = ("email_referral_received", "email_answer_overdue", "in_app")
 
 
+# How long a failed delivery waits before the next attempt; after the last one the task is
+# recorded as failed (visible in the admin's task results) and the in-app notification remains.
+EMAIL_RETRY_DELAYS = (
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=10),
+    datetime.timedelta(hours=1),
+    datetime.timedelta(hours=6),
+)
+
+
 @task
-def send_notification_email(*, recipient_id: int, kind: str, url: str) -> None:
-    """Tell the recipient by e-mail that something awaits them, in the hub's language, without client data."""
+def send_notification_email(*, recipient_id: int, kind: str, url: str, attempt: int = 1) -> None:
+    """Tell the recipient by e-mail that something awaits them, in the hub's language, without client data.
+
+    A mail server that is away is retried later rather than losing the message; the recipient is
+    looked up again at each attempt, so someone deactivated meanwhile gets nothing.
+    """
     user = User.objects.filter(pk=recipient_id, is_active=True).exclude(email="").first()
     if user is None:
         return
@@ -47,10 +65,20 @@ def send_notification_email(*, recipient_id: int, kind: str, url: str) -> None:
         subject = str(NotificationKind(kind).label)
         link = settings.HUB_BASE_URL.rstrip("/") + url
         body = _("%(subject)s.\n\nOpen the hub to see it: %(link)s\n") % {"subject": subject, "link": link}
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    except (OSError, smtplib.SMTPException):
+        if attempt > len(EMAIL_RETRY_DELAYS):
+            raise
+        logger.warning("Notification e-mail attempt %s failed; retrying later", attempt, exc_info=True)
+        send_notification_email.using(run_after=timezone.now() + EMAIL_RETRY_DELAYS[attempt - 1]).enqueue(
+            recipient_id=recipient_id, kind=kind, url=url, attempt=attempt + 1
+        )
 
 
 def _enqueue_email(recipient_id: int, kind: str, url: str) -> None:
+    # The database backend writes the task row in the caller's transaction: the mail is queued if and
+    # only if the notification commits, and no worker can see it before the commit.
     send_notification_email.enqueue(recipient_id=recipient_id, kind=kind, url=url)
 
 
@@ -98,7 +126,7 @@ def notify(*, recipients: Iterable[User], kind: str, target: models.Model, url: 
     if email_field is not None:
         for user_id, user in users.items():
             if user.email and allows(user_id, email_field):
-                transaction.on_commit(partial(_enqueue_email, user_id, kind, url), robust=True)
+                _enqueue_email(user_id, kind, url)
     return created
 
 

@@ -21,6 +21,8 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from agencies import services
 from agencies.models import Agency, AgencyKind, Staff, User, Workspace
@@ -150,3 +152,23 @@ def make_case(world: World) -> Case:
 @pytest.fixture
 def case(world: World) -> Case:
     return make_case(world)
+
+
+def run_queued_tasks() -> None:
+    """Run every due task the way ``manage.py db_worker`` does, inside the test's transaction.
+
+    The command itself closes "old" connections between tasks, which would end the test's transaction.
+    """
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    while (result := DBTaskResult.objects.ready().get_locked()) is not None:
+        result.claim(worker.worker_id)
+        worker.run_task(result)

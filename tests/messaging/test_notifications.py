@@ -1,19 +1,20 @@
-"""Notifications: who is told about a referral, the e-mail after commit, own-only reads, preferences."""
+"""Notifications: who is told about a referral, the queued e-mail, own-only reads, preferences."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
+from django.tasks import TaskResultStatus
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
+from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
 from agencies.models import User
@@ -22,7 +23,7 @@ from messaging import services
 from messaging.models import Notification, NotificationPreference
 from referrals import services as referral_services
 from referrals.models import Referral
-from tests.conftest import PASSWORD, Case, World
+from tests.conftest import PASSWORD, Case, World, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,12 @@ def refer(world: World, case: Case) -> Referral:
     )
 
 
+# Port 1 on loopback refuses at once: a mail server that is down, without waiting for a timeout.
+UNREACHABLE_SMTP = {
+    "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"host": "127.0.0.1", "port": 1}}
+}
+
+
 def recipients(kind: str) -> set[str]:
     return set(Notification.objects.filter(kind=kind).values_list("recipient__username", flat=True))
 
@@ -58,19 +65,19 @@ def api(user: User) -> APIClient:
     return client
 
 
-def test_sending_notifies_the_receiving_caseworkers_and_mails_after_commit(
-    world: World, case: Case, django_capture_on_commit_callbacks: Callable[..., Any]
-) -> None:
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        referral = refer(world, case)
-        assert mail.outbox == []  # nothing leaves before the commit
-    for callback in callbacks:
-        callback()
+def test_sending_notifies_the_receiving_caseworkers_and_queues_the_mail(world: World, case: Case) -> None:
+    referral = refer(world, case)
     assert recipients("referral_received") == {"bob"}
     notification = Notification.objects.get(recipient=world.bob)
     assert notification.url == reverse("referral-detail", args=[referral.pk])
     event = Event.objects.filter(verb="notification.created").latest("id")
     assert event.audience == [f"user.{world.bob.pk}"] and event.payload == {"count": 1}
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "messaging.services.send_notification_email"
+    expected = {"recipient_id": world.bob.pk, "kind": "referral_received", "url": notification.url}
+    assert queued.args_kwargs["kwargs"] == expected
+    assert mail.outbox == []  # the worker sends it, never the request
+    run_queued_tasks()
     assert [message.to for message in mail.outbox] == [[world.bob.email]]
     body = mail.outbox[0].body
     assert "Haddad" not in body and "Amina" not in body
@@ -78,23 +85,60 @@ def test_sending_notifies_the_receiving_caseworkers_and_mails_after_commit(
         assert mail.outbox[0].subject == gettext("A new referral has arrived")
 
 
-def test_no_mail_when_the_preference_is_off(
-    world: World, case: Case, django_capture_on_commit_callbacks: Callable[..., Any]
-) -> None:
-    services.preference_update(actor=world.bob, email_referral_received=False)
-    with django_capture_on_commit_callbacks(execute=True):
+def test_a_change_that_rolls_back_queues_no_mail(world: World, case: Case) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
         refer(world, case)
-    assert recipients("referral_received") == {"bob"}
+        assert DBTaskResult.objects.count() == 1
+        raise RuntimeError("the request failed after the referral was written")
+    assert DBTaskResult.objects.count() == 0 and Notification.objects.count() == 0
+    run_queued_tasks()
     assert mail.outbox == []
 
 
-def test_expiry_notifies_the_senders_caseworkers_and_answers_the_creator(
-    world: World, case: Case, django_capture_on_commit_callbacks: Callable[..., Any]
-) -> None:
+def test_a_mail_server_that_is_away_is_tried_again_later(world: World, case: Case, settings: Any) -> None:
+    settings.MAILERS = UNREACHABLE_SMTP
     refer(world, case)
-    with django_capture_on_commit_callbacks(execute=True):
-        referral_services.expire_overdue(today=SOON + datetime.timedelta(days=1))
+    run_queued_tasks()
+    assert mail.outbox == []
+    retry = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2 and retry.run_after > timezone.now()
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    run_queued_tasks()
+    assert [message.to for message in mail.outbox] == [[world.bob.email]]
+
+
+def test_the_last_attempt_fails_visibly(world: World, settings: Any) -> None:
+    settings.MAILERS = UNREACHABLE_SMTP
+    with pytest.raises(OSError):
+        services.send_notification_email.call(
+            recipient_id=world.bob.pk,
+            kind="referral_received",
+            url="/",
+            attempt=len(services.EMAIL_RETRY_DELAYS) + 1,
+        )
+    assert DBTaskResult.objects.count() == 0  # no further retry is queued
+
+
+def test_someone_deactivated_before_the_worker_runs_gets_no_mail(world: World, case: Case) -> None:
+    refer(world, case)
+    User.objects.filter(pk=world.bob.pk).update(is_active=False)
+    run_queued_tasks()
+    assert mail.outbox == []
+
+
+def test_no_mail_when_the_preference_is_off(world: World, case: Case) -> None:
+    services.preference_update(actor=world.bob, email_referral_received=False)
+    refer(world, case)
+    assert recipients("referral_received") == {"bob"}
+    assert DBTaskResult.objects.count() == 0
+
+
+def test_expiry_notifies_the_senders_caseworkers_and_answers_the_creator(world: World, case: Case) -> None:
+    refer(world, case)
+    referral_services.expire_overdue(today=SOON + datetime.timedelta(days=1))
     assert recipients("answer_overdue") == {"alice", "cora"}
+    run_queued_tasks()
     assert {m.to[0] for m in mail.outbox} >= {world.alice.email, world.cora.email}
 
 
