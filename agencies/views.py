@@ -41,7 +41,7 @@ from agencies.models import Invitation, Staff, Workspace, WorkspaceMembership
 from agencies.services import AGENCY_FIELDS
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
+from hub.web import apply_errors, done, list_response, paginate, post_data, post_step, tune_filters
 
 AUDIT_PAGE_SIZE = 50
 # The one-time API token waits in the (server-side) session between the POST and the page that shows it.
@@ -202,17 +202,13 @@ def staff_edit(request: HubRequest, pk: int) -> HttpResponse:
 def staff_deactivate(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     staff = access.get_visible_or_404(actor, Staff, pk=pk)
-    try:
-        staff = services.staff_deactivate(actor=actor, staff=staff)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(
-            request,
-            _("%(name)s has been deactivated and has no access to %(agency)s any more.")
-            % {"name": staff.user, "agency": staff.agency.display_name},
-        )
-    return done(request, _staff_home(actor, staff))
+    return post_step(
+        request,
+        lambda: services.staff_deactivate(actor=actor, staff=staff),
+        success=_("%(name)s has been deactivated and has no access to %(agency)s any more.")
+        % {"name": staff.user, "agency": staff.agency.display_name},
+        url=_staff_home(actor, staff),
+    )
 
 
 @login_required
@@ -220,13 +216,12 @@ def staff_deactivate(request: HubRequest, pk: int) -> HttpResponse:
 def staff_reactivate(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     staff = access.get_visible_or_404(actor, Staff, pk=pk)
-    try:
-        staff = services.staff_reactivate(actor=actor, staff=staff)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, _("%(name)s has been reactivated.") % {"name": staff.user})
-    return done(request, _staff_home(actor, staff))
+    return post_step(
+        request,
+        lambda: services.staff_reactivate(actor=actor, staff=staff),
+        success=_("%(name)s has been reactivated.") % {"name": staff.user},
+        url=_staff_home(actor, staff),
+    )
 
 
 # Invitations ------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -38,6 +40,21 @@ def done(request: HubRequest, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def post_step(request: HubRequest, step: Callable[[], object], *, success: str, url: str) -> HttpResponse:
+    """A one-click step (a POST without a form): run the service, say how it went, go back to ``url``.
+
+    A refusal of the service (ValidationError) becomes an error message on the page the user came
+    from; access errors propagate as 404 or 403 like everywhere else.
+    """
+    try:
+        step()
+    except ValidationError as exc:
+        messages.error(request, messages_of(exc))
+    else:
+        messages.success(request, success)
+    return done(request, url)
 
 
 def tune_filters(filterset: FilterSet, yes_no: dict[str, tuple[str, str]] | None = None) -> FilterSet:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
+from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
 from referrals import selectors, services
 from referrals.filters import MeasureFilterSet
 from referrals.forms.measures import EnrolForm, MeasureForm
@@ -131,13 +131,12 @@ def measure_enrol(request: HubRequest, pk: int) -> HttpResponse:
 def enrollment_cancel(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     enrollment = selectors.enrollment_detail(actor, pk)
-    try:
-        services.enrollment_cancel(actor=actor, enrollment=enrollment)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, _("The enrolment has been cancelled."))
-    return done(request, reverse("measure-detail", args=[enrollment.measure_id]))
+    return post_step(
+        request,
+        lambda: services.enrollment_cancel(actor=actor, enrollment=enrollment),
+        success=_("The enrolment has been cancelled."),
+        url=reverse("measure-detail", args=[enrollment.measure_id]),
+    )
 
 
 @login_required
@@ -145,10 +144,9 @@ def enrollment_cancel(request: HubRequest, pk: int) -> HttpResponse:
 def enrollment_complete(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     enrollment = selectors.enrollment_detail(actor, pk)
-    try:
-        services.enrollment_complete(actor=actor, enrollment=enrollment)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, _("The measure is recorded as completed."))
-    return done(request, reverse("measure-detail", args=[enrollment.measure_id]))
+    return post_step(
+        request,
+        lambda: services.enrollment_complete(actor=actor, enrollment=enrollment),
+        success=_("The measure is recorded as completed."),
+        url=reverse("measure-detail", args=[enrollment.measure_id]),
+    )

@@ -28,7 +28,7 @@ from agencies.models import Agency
 from hub import access
 from hub.access import PROFILE_CATEGORIES
 from hub.views import HubRequest
-from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
+from hub.web import apply_errors, done, list_response, paginate, post_data, post_step, tune_filters
 from referrals import selectors, services
 from referrals.filters import PersonFilterSet
 from referrals.forms.persons import ConsentForm, HouseholdForm, MergeForm, PersonCreateForm, PersonForm, ShareForm
@@ -360,13 +360,12 @@ def consent_revoke(request: HubRequest, pk: int) -> HttpResponse:
     if consent.revoked_at is not None:
         messages.info(request, _("This consent has been revoked already."))
         return done(request, _back_to_person(actor, consent.person_id, "#consents"))
-    try:
-        consent = services.consent_revoke(actor=actor, consent=consent)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, _("The consent has been revoked; the shares resting on it have ended."))
-    return done(request, _back_to_person(actor, consent.person_id, "#consents"))
+    return post_step(
+        request,
+        lambda: services.consent_revoke(actor=actor, consent=consent),
+        success=_("The consent has been revoked; the shares resting on it have ended."),
+        url=_back_to_person(actor, consent.person_id, "#consents"),
+    )
 
 
 @login_required

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
+from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
 from referrals import selectors, services
 from referrals.filters import PlanFilterSet, TransferFilterSet
 from referrals.forms.plans import (
@@ -251,13 +251,12 @@ def plan_agree(request: HubRequest, pk: int) -> HttpResponse:
 def plan_close(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     plan = selectors.plan_detail(actor, pk)
-    try:
-        services.plan_close(actor=actor, plan=plan)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, _("The plan has been closed."))
-    return done(request, reverse("plan-detail", args=[plan.pk]))
+    return post_step(
+        request,
+        lambda: services.plan_close(actor=actor, plan=plan),
+        success=_("The plan has been closed."),
+        url=reverse("plan-detail", args=[plan.pk]),
+    )
 
 
 @login_required
@@ -419,13 +418,12 @@ def transfer_complete(request: HubRequest, pk: int) -> HttpResponse:
 def transfer_cancel(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     transfer = selectors.transfer_detail(actor, pk)
-    try:
-        services.transfer_cancel(actor=actor, transfer=transfer)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, _("The transfer has been cancelled."))
-    return done(request, reverse("transfer-detail", args=[transfer.pk]))
+    return post_step(
+        request,
+        lambda: services.transfer_cancel(actor=actor, transfer=transfer),
+        success=_("The transfer has been cancelled."),
+        url=reverse("transfer-detail", args=[transfer.pk]),
+    )
 
 
 # Recognition of foreign qualifications ----------------------------------------------------

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
+from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
 from referrals import selectors, services
 from referrals.filters import ReferralFilterSet
 from referrals.forms.referrals import CompleteForm, NoteForm, RedirectForm, ReferralForm
@@ -292,13 +292,12 @@ def referral_step(request: HubRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     actor = request.user
     referral = selectors.referral_detail(actor, pk)
-    try:
-        services.referral_transition(actor=actor, referral=referral, action=action)
-    except ValidationError as exc:
-        messages.error(request, messages_of(exc))
-    else:
-        messages.success(request, str(STEP_DONE[action]))
-    return done(request, reverse("referral-detail", args=[referral.pk]))
+    return post_step(
+        request,
+        lambda: services.referral_transition(actor=actor, referral=referral, action=action),
+        success=str(STEP_DONE[action]),
+        url=reverse("referral-detail", args=[referral.pk]),
+    )
 
 
 def _step_page(
