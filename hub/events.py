@@ -70,9 +70,14 @@ def broadcast(event: Event) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": MESSAGE_TYPE, "event": event.as_message()}
+    # One event loop for all groups: from sync code every async_to_sync call starts a loop of its own,
+    # and the Redis layer opens a new connection for each loop.
+    async_to_sync(_send_to_groups)(layer, event, {"type": MESSAGE_TYPE, "event": event.as_message()})
+
+
+async def _send_to_groups(layer: Any, event: Event, message: dict[str, Any]) -> None:
     for group in event.audience:
         try:
-            async_to_sync(layer.group_send)(group, message)
+            await layer.group_send(group, message)
         except Exception:  # the outbox row stays; clients replay it on reconnect
             logger.warning("Broadcast of event %s to %s failed", event.pk, group, exc_info=True)
