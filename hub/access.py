@@ -36,6 +36,19 @@ from agencies.models import (
     WorkspaceMembership,
     WorkspaceUserObjectPermission,
 )
+from housing.models import (
+    HousingRequest,
+    LeaseHandover,
+    Listing,
+    ListingChange,
+    ListingPhoto,
+    ListingShare,
+    ListingStatus,
+    OverLimitApproval,
+    RentLimit,
+    Reservation,
+    Tenancy,
+)
 from hub.models import AuditEntry
 from referrals.models import (
     CaseFile,
@@ -193,6 +206,10 @@ def visible[M: models.Model](actor: Actor, model: type[M]) -> QuerySet[M]:
         )
     elif model is ResponsibilityTransfer:
         qs = ResponsibilityTransfer.objects.filter(Q(from_agency_id__in=own) | Q(to_agency_id__in=own))
+    elif model in HOUSING_MODELS:
+        qs = _visible_housing(actor, model, own)
+    elif model._meta.label_lower == COMMENT:
+        qs = model._default_manager.filter(_comment_scope(own, actor))
     else:
         raise LookupError(f"hub.access has no rule for {model.__name__}; add one before exposing it.")
     return qs  # type: ignore[return-value]
@@ -295,9 +312,15 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
             return bool(agency_ids(actor, *CASE_ROLES))
         if obj is Measure and action == "create":
             return bool(_provider_agencies(actor))
+        if obj in HOUSING_MODELS:
+            return _can_create_housing(actor, action, obj)
         return False
     if action == "view":
         return is_visible(actor, obj)
+    if action == "comment":
+        return bool(comment_agencies(actor, obj))
+    if obj._meta.label_lower == COMMENT:
+        return _may_change_comment(actor, obj, action)
     admin_of = agency_ids(actor, Role.AGENCY_ADMIN)
     if isinstance(obj, Agency):
         return action in {"change", "invite", "manage_staff"} and obj.pk in admin_of
@@ -349,6 +372,8 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
     if isinstance(obj, ResponsibilityTransfer):
         deciding_agency = {"complete": obj.to_agency_id, "cancel": obj.from_agency_id}.get(action)
         return obj.status == "proposed" and deciding_agency in agency_ids(actor, *CASE_ROLES)
+    if isinstance(obj, HOUSING_MODELS):
+        return _can_housing(actor, action, obj)
     if isinstance(obj, WorkspaceMembership):
         if action == "remove":
             return obj.agency_id != obj.workspace.coordinator_agency_id and _manages_workspace(actor, obj.workspace)
@@ -436,6 +461,11 @@ def audience(obj: models.Model) -> set[str]:
         }
     if isinstance(obj, Enrollment):
         return {f"agency.{obj.measure.provider_id}", f"agency.{obj.requested_by_agency_id}"}
+    if obj._meta.label_lower == COMMENT:
+        comment = cast(Any, obj)
+        return {f"agency.{pk}" for pk in comment_readers(comment.target, comment.category or None)}
+    if isinstance(obj, HOUSING_MODELS):
+        return _housing_audience(obj)
     person = _person_of(obj)
     if person is not None:
         holders = CaseFile.objects.filter(person=person, closed_at=None).values_list("agency_id", flat=True)
@@ -452,3 +482,232 @@ def _person_of(obj: models.Model) -> Person | None:
     if isinstance(obj, CaseFile | Consent | Share | Profile | Plan | RecognitionProcedure):
         return obj.person
     return None
+
+
+# Comments -------------------------------------------------------------------------------------
+#
+# hub.access must not import messaging (nothing below it may), so it knows the comment model by
+# its label. Who reads a comment follows its target; on a person also the comment's data
+# category, because a comment is free text and must not disclose more than a share does. Each
+# kind of target has one rule in ``comment_readers`` and the same rule as a query in
+# ``_comment_scope``.
+
+COMMENT = "messaging.comment"
+
+
+def _comment_scope(own: set[int], actor: Actor) -> Q:
+    referrals = Referral.objects.filter(Q(from_agency_id__in=own) | Q(to_agency_id__in=own)).values("pk")
+    on_persons = Q(person__in=_held_persons(own))
+    for category in Category.values:
+        shared = _shares_to(own).filter(_category_q(category)).values("person_id")
+        on_persons |= Q(category=category, person__in=shared)
+    on_listings = Q(listing__in=_visible_listings(actor, own).values("pk"))
+    return Q(referral__in=referrals) | on_persons | on_listings
+
+
+def comment_readers(target: models.Model | None, category: str | None = None) -> set[int]:
+    """The agencies that read comments on ``target``: on a person, those that see ``category``
+    (the holders of an open file, and receivers of an active share of it), or any category when None."""
+    if isinstance(target, Referral):
+        return {target.from_agency_id, target.to_agency_id}
+    if isinstance(target, Person):
+        if target.merged_into_id is not None:
+            return set()
+        holders = CaseFile.objects.filter(person=target, closed_at=None).values_list("agency_id", flat=True)
+        shares = Share.objects.filter(person=target, ended_at=None)
+        if category is not None:
+            shares = shares.filter(_category_q(category))
+        return {*holders, *shares.values_list("to_agency_id", flat=True)}
+    if isinstance(target, Listing):
+        return _listing_readers(target)
+    raise LookupError(f"hub.access has no comment rule for {type(target).__name__}.")
+
+
+def _listing_readers(listing: Listing) -> set[int]:
+    """The agencies that see a flat (as ``_visible_listings`` decides): its owner, and once it is
+    published the agencies it is shared with, directly or as members of a shared workspace."""
+    readers = {listing.owner_agency_id}
+    if listing.status == ListingStatus.DRAFT:
+        return readers
+    shares = ListingShare.objects.filter(listing=listing)
+    readers.update(shares.exclude(agency=None).values_list("agency_id", flat=True))
+    # A workspace is seen by the agencies whose group holds its view grant (``_visible_workspaces``).
+    groups = WorkspaceGroupObjectPermission.objects.filter(
+        content_object_id__in=shares.exclude(workspace=None).values("workspace_id"),
+        permission__codename=VIEW_WORKSPACE,
+    ).values("group_id")
+    readers.update(Agency.objects.filter(group_id__in=groups).values_list("pk", flat=True))
+    return readers
+
+
+def comment_agencies(actor: Actor, target: models.Model, category: str | None = None) -> set[int]:
+    """The actor's agencies for which they may comment on ``target`` (in ``category``): caseworkers
+    and coordinators of an agency that reads those comments. Read-only members only read."""
+    # On a flat its housing officers discuss it as well.
+    roles = (*CASE_ROLES, *HOUSING_ROLES) if isinstance(target, Listing) else CASE_ROLES
+    mine = agency_ids(actor, *roles)
+    return comment_readers(target, category) & mine if mine else set()
+
+
+def _may_change_comment(actor: Actor, comment: Any, action: str) -> bool:
+    """Only the author edits or deletes, while still a member who sees it; a deleted comment stays deleted."""
+    return (
+        action in {"change", "delete"}
+        and comment.author_id == actor.pk
+        and comment.deleted_at is None
+        and is_visible(actor, comment)
+    )
+
+
+# Housing ---------------------------------------------------------------------------------
+#
+# A listing is the owner agency's (its housing officers manage it) and is seen by the agencies
+# it is shared with, directly or through a workspace, once it is published. Rows naming a
+# household (reservations, tenancies, approvals) are seen by the listing's owner and by whoever
+# may see the household. The jobcenter maintains the rent limits and approves flats above them.
+
+HOUSING_MODELS = (
+    Listing,
+    ListingShare,
+    ListingPhoto,
+    ListingChange,
+    RentLimit,
+    HousingRequest,
+    Reservation,
+    Tenancy,
+    LeaseHandover,
+    OverLimitApproval,
+)
+HOUSING_ROLES = (Role.HOUSING_OFFICER,)
+KDU_ROLES = (Role.HOUSING_OFFICER, Role.AGENCY_ADMIN)
+LISTING_ACTIONS = frozenset({"change", "publish", "withdraw", "end", "reopen", "share", "add_photo", "reserve"})
+
+
+def _visible_listings(actor: Actor, own: set[int]) -> QuerySet[Listing]:
+    workspaces = Workspace.objects.filter(_visible_workspaces(actor)).values("pk")
+    shared = ListingShare.objects.filter(Q(agency_id__in=own) | Q(workspace_id__in=workspaces)).values("listing_id")
+    return Listing.objects.filter(Q(owner_agency_id__in=own) | (Q(pk__in=shared) & ~Q(status=ListingStatus.DRAFT)))
+
+
+def _visible_household_ids(own: set[int]) -> QuerySet[Any]:
+    return Person.objects.filter(_person_filter(own)).exclude(household=None).values("household_id")
+
+
+def _visible_housing(actor: Actor, model: type[models.Model], own: set[int]) -> QuerySet[Any]:
+    owned = Listing.objects.filter(owner_agency_id__in=own).values("pk")
+    if model is Listing:
+        return _visible_listings(actor, own)
+    if model is ListingPhoto:
+        return ListingPhoto.objects.filter(listing__in=_visible_listings(actor, own).values("pk"))
+    if model is ListingShare:
+        return ListingShare.objects.filter(listing_id__in=owned)
+    if model is ListingChange:
+        return ListingChange.objects.filter(listing_id__in=owned)
+    if model is RentLimit:
+        # The table of reasonable costs holds no personal data: every member of an agency reads it.
+        return RentLimit.objects.all()
+    if model is HousingRequest:
+        return HousingRequest.objects.filter(Q(requesting_agency_id__in=own) | Q(to_agency_id__in=own))
+    households = _visible_household_ids(own)
+    if model is Reservation:
+        return Reservation.objects.filter(
+            Q(listing_id__in=owned) | Q(household_id__in=households) | Q(request__requesting_agency_id__in=own)
+        )
+    if model is Tenancy:
+        return Tenancy.objects.filter(Q(listing_id__in=owned) | Q(household_id__in=households))
+    if model is LeaseHandover:
+        return LeaseHandover.objects.filter(Q(tenancy__listing_id__in=owned) | Q(tenancy__household_id__in=households))
+    if model is OverLimitApproval:
+        return OverLimitApproval.objects.filter(
+            Q(agency_id__in=own) | Q(listing_id__in=owned) | Q(household_id__in=households)
+        )
+    raise LookupError(f"hub.access has no rule for {model.__name__}; add one before exposing it.")
+
+
+def kdu_agencies(actor: Actor) -> set[int]:
+    """Jobcenters where the actor maintains the rent limits: their housing officers and admins."""
+    candidates = agency_ids(actor, *KDU_ROLES)
+    if not candidates:
+        return set()
+    return set(Agency.objects.filter(pk__in=candidates, kind="jobcenter").values_list("pk", flat=True))
+
+
+def _can_create_housing(actor: Actor, action: str, model: type[models.Model]) -> bool:
+    if action != "create":
+        return False
+    if model is Listing:
+        return bool(agency_ids(actor, *HOUSING_ROLES))
+    if model is HousingRequest:
+        return bool(agency_ids(actor, *CASE_ROLES))
+    if model in {RentLimit, OverLimitApproval}:
+        return bool(kdu_agencies(actor))
+    return False
+
+
+def _manages_listing(actor: Actor, listing_owner_id: int) -> bool:
+    return listing_owner_id in agency_ids(actor, *HOUSING_ROLES)
+
+
+def _can_housing(actor: Actor, action: str, obj: models.Model) -> bool:
+    if isinstance(obj, Listing):
+        if action == "request":
+            return bool(agency_ids(actor, *CASE_ROLES)) and is_visible(actor, obj)
+        return action in LISTING_ACTIONS and _manages_listing(actor, obj.owner_agency_id)
+    if isinstance(obj, ListingPhoto | ListingShare):
+        return action == "delete" and _manages_listing(actor, obj.listing.owner_agency_id)
+    if isinstance(obj, RentLimit):
+        return action in {"change", "delete"} and obj.agency_id in kdu_agencies(actor)
+    if isinstance(obj, HousingRequest):
+        if obj.status != "open":
+            return False
+        if action == "withdraw":
+            return obj.requesting_agency_id in agency_ids(actor, *CASE_ROLES)
+        return action in {"accept", "decline"} and obj.to_agency_id in agency_ids(actor, *HOUSING_ROLES)
+    if isinstance(obj, Reservation):
+        return action in {"release", "allocate"} and _manages_listing(actor, obj.listing.owner_agency_id)
+    if isinstance(obj, Tenancy):
+        if action in {"move_in", "move_out"}:
+            return _manages_listing(actor, obj.listing.owner_agency_id)
+        if action == "handover":
+            # The agency that took over responsibility for the household (the jobcenter) records it as well.
+            return (
+                _manages_listing(actor, obj.listing.owner_agency_id)
+                or Person.objects.filter(
+                    household_id=obj.household_id,
+                    merged_into=None,
+                    responsible_agency_id__in=agency_ids(actor, *HOUSING_ROLES),
+                ).exists()
+            )
+    return False
+
+
+def _household_holders(household_id: int) -> set[int]:
+    return set(
+        CaseFile.objects.filter(person__household_id=household_id, closed_at=None).values_list("agency_id", flat=True)
+    )
+
+
+def _housing_audience(obj: models.Model) -> set[str]:
+    if isinstance(obj, Listing):
+        groups = {f"agency.{obj.owner_agency_id}"}
+        if obj.status != ListingStatus.DRAFT:
+            for agency_id, workspace_id in ListingShare.objects.filter(listing=obj).values_list(
+                "agency_id", "workspace_id"
+            ):
+                groups.add(f"agency.{agency_id}" if agency_id else f"workspace.{workspace_id}")
+        return groups
+    if isinstance(obj, ListingPhoto | ListingShare | ListingChange):
+        return _housing_audience(obj.listing)
+    if isinstance(obj, RentLimit):
+        workspaces = WorkspaceMembership.objects.filter(agency_id=obj.agency_id).values_list("workspace_id", flat=True)
+        return {f"agency.{obj.agency_id}"} | {f"workspace.{pk}" for pk in workspaces}
+    if isinstance(obj, HousingRequest):
+        return {f"agency.{obj.requesting_agency_id}", f"agency.{obj.to_agency_id}"}
+    if isinstance(obj, LeaseHandover):
+        return _housing_audience(obj.tenancy)
+    if isinstance(obj, Reservation | Tenancy | OverLimitApproval):
+        agencies = {obj.listing.owner_agency_id, *_household_holders(obj.household_id)}
+        if isinstance(obj, OverLimitApproval):
+            agencies.add(obj.agency_id)
+        return {f"agency.{pk}" for pk in agencies}
+    raise LookupError(f"hub.access has no audience rule for {type(obj).__name__}.")

@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "AgencyKindEnum": "agencies.models.AgencyKind",
         "RoleEnum": "agencies.models.Role",
         "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "CategoryEnum": "referrals.models.Category",
         "PlanStatusEnum": "referrals.models.PlanStatus",
         "StepStatusEnum": "referrals.models.StepStatus",
         "StepKindEnum": "referrals.models.StepKind",
@@ -266,6 +267,13 @@ SPECTACULAR_SETTINGS = {
         "RecognitionDecisionEnum": "referrals.models.RecognitionDecision",
         "RecognitionStatusEnum": "referrals.models.RecognitionStatus",
         "CEFRLevelEnum": "referrals.models.CEFRLevel",
+        "ListingStatusEnum": "housing.models.ListingStatus",
+        "ListingLeaseHolderEnum": "housing.models.LISTING_LEASE_HOLDERS",
+        "LeaseHolderEnum": "housing.models.LeaseHolder",
+        "AccessibilityEnum": "housing.models.Accessibility",
+        "HousingRequestStatusEnum": "housing.models.RequestStatus",
+        "ReservationStatusEnum": "housing.models.ReservationStatus",
+        "TenancyStatusEnum": "housing.models.TenancyStatus",
     },
 }
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("", include("agencies.urls")),
     path("", include("referrals.urls")),
+    path("", include("housing.urls")),
     path("", include("messaging.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("hub.api_urls", namespace="api")),

@@ -25,11 +25,19 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.models import Staff, User
-from hub import audit, events
+from hub import access, audit, events
 from hub.audit import target_type
 from hub.models import Event
-from messaging.models import Notification, NotificationKind, NotificationPreference
-from referrals.models import Referral
+from messaging.models import (
+    COMMENT_MAX_LENGTH,
+    Comment,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    mentioned_usernames,
+    target_field,
+)
+from referrals.models import Category, Person, Referral
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +45,9 @@ logger = logging.getLogger(__name__)
 EMAIL_PREFERENCE = {
     NotificationKind.REFERRAL_RECEIVED: "email_referral_received",
     NotificationKind.ANSWER_OVERDUE: "email_answer_overdue",
+    NotificationKind.MENTIONED: "email_mentioned",
 }
-PREFERENCE_FIELDS = ("email_referral_received", "email_answer_overdue", "in_app")
+PREFERENCE_FIELDS = ("email_referral_received", "email_answer_overdue", "email_mentioned", "in_app")
 
 
 # How long a failed delivery waits before the next attempt; after the last one the task is
@@ -223,3 +232,165 @@ def on_event(event: Event, target: models.Model, actor: User | None) -> None:
     """Turns the hub's events into notifications; registered in MessagingConfig.ready."""
     if event.verb.startswith("referral.") and isinstance(target, Referral):
         notify_referral_change(target, actor=actor)
+    elif event.verb == "person.merged" and isinstance(target, Person):
+        comments_follow_merge(event, target)
+
+
+# Comments -------------------------------------------------------------------------------------
+#
+# A comment's readers are decided in ``hub.access`` (``comment_readers``): on a referral both
+# agencies, on a person the agencies that see the comment's data category. The body is social
+# data: it never goes into the audit log, the events or the notifications, only its length does.
+
+MAX_MENTIONS = 20
+# The page that shows the thread of each kind of target.
+COMMENT_PAGES = {"referral": "referral-detail", "person": "person-detail", "listing": "housing-listing-detail"}
+
+
+def comment_url(comment: Comment) -> str:
+    """The link to a comment in its thread, on its target's page."""
+    target_id = getattr(comment, f"{comment.target_kind}_id")
+    return reverse(COMMENT_PAGES[comment.target_kind], args=[target_id]) + f"#comment-{comment.pk}"
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationError({"body": _("Write a comment.")})
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": _("A comment has at most %(max)s characters; this one has %(length)s.")
+                % {"max": COMMENT_MAX_LENGTH, "length": len(body)}
+            }
+        )
+    return body
+
+
+def _mentioned_users(actor: User, target: models.Model | None, category: str, body: str) -> list[User]:
+    """The users ``body`` mentions, each of whom must be able to read the comment, or nothing is saved.
+
+    Only people the author may see at all count as existing: someone else answers like an unknown
+    name, so that mentions cannot probe which other agencies know a person.
+    """
+    names = mentioned_usernames(body)
+    if len(names) > MAX_MENTIONS:
+        raise ValidationError({"body": _("Mention at most %(max)s people in one comment.") % {"max": MAX_MENTIONS}})
+    if not names:
+        return []
+    readers = access.comment_readers(target, category or None)
+    found = {
+        user.username: user
+        for user in User.objects.filter(
+            username__in=names, is_active=True, pk__in=access.visible(actor, Staff).values("user_id")
+        )
+    }
+    refused = [name for name in names if name not in found or not access.agency_ids(found[name]) & readers]
+    if refused:
+        message = _("These people cannot be mentioned here, because they do not exist or may not read this: %(names)s")
+        raise ValidationError({"body": message % {"names": ", ".join(f"@{name}" for name in refused)}})
+    return [found[name] for name in names]
+
+
+def _notify_mentioned(actor: User, comment: Comment, users: Iterable[User]) -> None:
+    recipients = [user for user in users if user.pk != actor.pk]
+    if recipients:
+        notify(recipients=recipients, kind=NotificationKind.MENTIONED, target=comment, url=comment_url(comment))
+
+
+def _comment_payload(comment: Comment) -> dict[str, Any]:
+    kind = comment.target_kind
+    return {"on": kind, "on_id": getattr(comment, f"{kind}_id")}
+
+
+@transaction.atomic
+def comment_create(*, actor: User, target: models.Model, body: str, category: str = "") -> Comment:
+    """Comment on a referral or a person (on a person within one data category), notifying the people
+    it mentions. Caseworkers and coordinators of an agency that reads such comments may write them."""
+    field = target_field(target)
+    access.require(actor, "comment", target)
+    target = type(target)._default_manager.select_for_update().get(pk=target.pk)
+    if field == "person":
+        if category not in Category.values:
+            raise ValidationError({"category": _("Choose a data category.")})
+    elif category:
+        raise ValidationError({"category": _("Only comments on a person have a data category.")})
+    agencies = access.comment_agencies(actor, target, category or None)
+    if not agencies:
+        raise ValidationError({"category": _("Your agency does not see this data category of the person.")})
+    body = _clean_body(body)
+    mentioned = _mentioned_users(actor, target, category, body)
+    comment = Comment(**{field: target}, category=category, author=actor, body=body)
+    comment.agency_id = access.acting_agency_id(actor, among=agencies)  # type: ignore[assignment]  # agencies is not empty
+    comment.full_clean()
+    comment.save()
+    comment.mentions.set(mentioned)
+    changes: dict[str, Any] = {"length": [0, len(body)], "mentions": [[], [user.pk for user in mentioned]]}
+    if category:
+        changes["category"] = ["", category]
+    audit.record(actor=actor, action="comment.create", target=comment, agency_id=comment.agency_id, changes=changes)
+    events.publish("comment.created", comment, payload=_comment_payload(comment), actor=actor)
+    _notify_mentioned(actor, comment, mentioned)
+    return comment
+
+
+@transaction.atomic
+def comment_update(*, actor: User, comment: Comment, body: str) -> Comment:
+    """Change the text of one's own comment; only people mentioned for the first time are notified."""
+    access.require(actor, "change", comment)
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if comment.is_deleted:
+        raise ValidationError({"body": _("This comment has been deleted.")})
+    body = _clean_body(body)
+    mentioned = _mentioned_users(actor, comment.target, comment.category, body)
+    before = set(comment.mentions.values_list("pk", flat=True))
+    if body == comment.body and before == {user.pk for user in mentioned}:
+        return comment
+    old_length = len(comment.body)
+    comment.body = body
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    comment.mentions.set(mentioned)
+    audit.record(
+        actor=actor,
+        action="comment.update",
+        target=comment,
+        agency_id=comment.agency_id,
+        changes={
+            "length": [old_length, len(body)],
+            "mentions": [sorted(before), [user.pk for user in mentioned]],
+        },
+    )
+    events.publish("comment.updated", comment, payload=_comment_payload(comment), actor=actor)
+    _notify_mentioned(actor, comment, [user for user in mentioned if user.pk not in before])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, actor: User, comment: Comment) -> Comment:
+    """Delete one's own comment: the row stays so that the thread shows a removed comment, the text goes."""
+    access.require(actor, "delete", comment)
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if comment.is_deleted:
+        return comment
+    old_length = len(comment.body)
+    comment.body = ""
+    comment.deleted_at = timezone.now()
+    comment.save(update_fields=["body", "deleted_at"])
+    comment.mentions.clear()
+    audit.record(
+        actor=actor,
+        action="comment.delete",
+        target=comment,
+        agency_id=comment.agency_id,
+        changes={"length": [old_length, 0]},
+    )
+    events.publish("comment.deleted", comment, payload=_comment_payload(comment), actor=actor)
+    return comment
+
+
+def comments_follow_merge(event: Event, keep: Person) -> None:
+    """A merged duplicate's comments move to the record that is kept, as its files and shares do."""
+    merged = event.payload.get("merged")
+    if merged:
+        Comment.objects.filter(person_id=merged).update(person=keep)

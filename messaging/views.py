@@ -1,21 +1,31 @@
-"""Pages of the user's own notifications and notification preferences."""
+"""Pages of the user's own notifications and notification preferences, and the comment threads
+that the pages of referrals, persons and flats show (``{% comment_section %}``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from housing.models import Listing
+from hub import access
 from hub.views import HubRequest
 from hub.web import apply_errors, done, list_response, paginate, post_data
 from messaging import selectors, services
-from messaging.forms import PreferenceForm
+from messaging.forms import CommentForm, PreferenceForm
+from messaging.models import Comment, target_field
+from referrals.models import Category, Person, Referral
 
 
 @login_required
@@ -57,3 +67,184 @@ def notification_preferences(request: HubRequest) -> HttpResponse:
             messages.success(request, _("Your notification settings are saved."))
             return done(request, reverse("notification-preferences"))
     return render(request, "messaging/notification_preferences.html", {"form": form, "section": "notifications"})
+
+
+# Comments -------------------------------------------------------------------------------------
+#
+# The thread is a section of its target's page. With htmx a new comment swaps the section (the
+# thread and a fresh form); without JavaScript the form posts normally and the page reloads at the
+# comment. Editing and deleting are pages of their own, so they work without any script.
+
+DEFAULT_CATEGORY = Category.PLAN
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    comment: Comment
+    may_change: bool
+
+
+def _target(actor: Any, kind: str, pk: int) -> Model:
+    model = {"referral": Referral, "person": Person, "listing": Listing}[kind]
+    return access.get_visible_or_404(actor, model, pk=pk)
+
+
+def _category_of(form: CommentForm | None, categories: list[str] | None, wanted: str = "") -> str:
+    """The category the mention list is for: the one chosen in the form, else the default."""
+    if not categories:
+        return ""
+    chosen = wanted or (form.data.get("category", "") if form is not None and form.is_bound else "")
+    if chosen in categories:
+        return chosen
+    return DEFAULT_CATEGORY if DEFAULT_CATEGORY in categories else categories[0]
+
+
+def section_context(
+    request: HubRequest, target: Model, form: CommentForm | None = None, *, category: str = "", saved: bool = False
+) -> dict[str, Any]:
+    """What the comment section of ``target``'s page shows to the current user."""
+    actor = request.user
+    kind = target_field(target)
+    categories = selectors.commentable_categories(actor, target) if isinstance(target, Person) else None
+    may_comment = access.can(actor, "comment", target) and categories != []
+    chosen = _category_of(form, categories, category)
+    if form is None and may_comment:
+        form = CommentForm(categories=categories, initial={"category": chosen} if chosen else None)
+    thread_url = reverse(f"comment-thread-{kind}", args=[target.pk])
+    mentionable_id = f"mentionable-{kind}-{target.pk}"
+    if form is not None and "category" in form.fields:
+        # With htmx, choosing a category refreshes the list of who can be mentioned in it.
+        form.fields["category"].widget.attrs.update(
+            {
+                "hx-get": thread_url,
+                "hx-trigger": "change",
+                "hx-target": f"#{mentionable_id}",
+                "hx-select": f"#{mentionable_id}",
+                "hx-swap": "outerHTML",
+            }
+        )
+    thread = selectors.comment_thread(actor, target)
+    return {
+        "target": target,
+        "kind": kind,
+        # The thread holds only comments the actor reads, so authorship decides the rest (hub.access).
+        "rows": [CommentRow(c, c.author_id == actor.pk and not c.is_deleted) for c in thread],
+        "form": form if may_comment else None,
+        "mentionable": list(selectors.mentionable_staff(actor, target, chosen)) if may_comment else [],
+        "mention_category": Category(chosen).label if chosen else "",
+        "create_url": reverse(f"comment-create-{kind}", args=[target.pk]),
+        "thread_url": thread_url,
+        "mentionable_id": mentionable_id,
+        "target_url": reverse(services.COMMENT_PAGES[kind], args=[target.pk]),
+        "section_id": f"comments-{kind}-{target.pk}",
+        "thread_id": f"comment-thread-{kind}-{target.pk}",
+        "saved": saved,
+    }
+
+
+def _section(request: HubRequest, target: Model, **kwargs: Any) -> HttpResponse:
+    """The section alone for htmx, else a page of its own around it."""
+    context = section_context(request, target, **kwargs)
+    template = "messaging/partials/comment_section.html" if request.htmx else "messaging/comment_thread.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _thread(request: HubRequest, kind: str, pk: int) -> HttpResponse:
+    target = _target(request.user, kind, pk)
+    return _section(request, target, category=request.GET.get("category", ""))
+
+
+def _create(request: HubRequest, kind: str, pk: int) -> HttpResponse:
+    actor = request.user
+    target = _target(actor, kind, pk)
+    access.require(actor, "comment", target)
+    categories = selectors.commentable_categories(actor, target) if isinstance(target, Person) else None
+    form = CommentForm(request.POST, categories=categories)
+    if form.is_valid():
+        try:
+            comment = services.comment_create(
+                actor=actor,
+                target=target,
+                body=form.cleaned_data["body"],
+                category=form.cleaned_data.get("category", ""),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if request.htmx:
+                return _section(request, target, category=comment.category, saved=True)
+            messages.success(request, _("Your comment has been added."))
+            return redirect(services.comment_url(comment))
+    if request.htmx:
+        return _section(request, target, form=form)
+    return render(request, "messaging/comment_thread.html", section_context(request, target, form=form))
+
+
+@login_required
+@require_GET
+def comment_thread_referral(request: HubRequest, pk: int) -> HttpResponse:
+    return _thread(request, "referral", pk)
+
+
+@login_required
+@require_GET
+def comment_thread_person(request: HubRequest, pk: int) -> HttpResponse:
+    return _thread(request, "person", pk)
+
+
+@login_required
+@require_GET
+def comment_thread_listing(request: HubRequest, pk: int) -> HttpResponse:
+    return _thread(request, "listing", pk)
+
+
+@login_required
+@require_POST
+def comment_create_referral(request: HubRequest, pk: int) -> HttpResponse:
+    return _create(request, "referral", pk)
+
+
+@login_required
+@require_POST
+def comment_create_person(request: HubRequest, pk: int) -> HttpResponse:
+    return _create(request, "person", pk)
+
+
+@login_required
+@require_POST
+def comment_create_listing(request: HubRequest, pk: int) -> HttpResponse:
+    return _create(request, "listing", pk)
+
+
+@login_required
+def comment_edit(request: HubRequest, pk: int) -> HttpResponse:
+    actor = request.user
+    comment = selectors.comment_detail(actor, pk)
+    access.require(actor, "change", comment)
+    form = CommentForm(post_data(request), initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.comment_update(actor=actor, comment=comment, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your comment has been changed."))
+            return done(request, services.comment_url(comment))
+    context = {"comment": comment, "form": form, "target_url": services.comment_url(comment)}
+    return render(request, "messaging/comment_edit.html", context)
+
+
+@login_required
+def comment_delete(request: HubRequest, pk: int) -> HttpResponse:
+    actor = request.user
+    comment = selectors.comment_detail(actor, pk)
+    access.require(actor, "delete", comment)
+    if request.method == "POST":
+        services.comment_delete(actor=actor, comment=comment)
+        messages.success(request, _("Your comment has been deleted."))
+        return done(request, services.comment_url(comment))
+    return render(
+        request, "messaging/comment_delete.html", {"comment": comment, "target_url": services.comment_url(comment)}
+    )

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from agencies import services
 from agencies.models import Staff, WorkspaceMembership
-from messaging.models import Notification
+from messaging import services as comment_services
+from messaging.models import Comment, Notification
 from referrals import services as referral_services
 from referrals.models import Referral
 from tests.conftest import PERSONAS, World, make_case, make_user
@@ -651,4 +652,476 @@ NOTIFICATION_ROWS: list[Row] = [
     Row("api:notification-preference", "PATCH", expect(200, anon=UNAUTHORISED)),
 ]
 
-ROWS: list[Row] = NOTIFICATION_ROWS + UI_ROWS + CASE_ROWS + PLAN_ROWS + API_ROWS + API_CASE_ROWS + API_PLAN_ROWS
+
+# Comments: alice's comment on the referral to bob's social office, and olga's on a person of her own.
+
+
+def referral_comment(w: World) -> list[Any]:
+    return [comment_services.comment_create(actor=w.alice, target=sent_referral(w), body="Termin am Montag?").pk]
+
+
+def olgas_comment(w: World) -> list[Any]:
+    """A comment on a person only the immigration authority holds: the other side of every IDOR row."""
+    own = referral_services.person_create(
+        actor=w.olga,
+        agency=w.immigration,
+        first_name="Omar",
+        last_name="Odeh",
+        birth_date=datetime.date(1985, 1, 5),
+        nationality="irakisch",
+    )
+    return [comment_services.comment_create(actor=w.olga, target=own, body="Vorsprache", category="residence").pk]
+
+
+def olgas_person(w: World) -> list[Any]:
+    found = Comment.objects.get(pk=olgas_comment(w)[0])
+    return [found.person_id]
+
+
+REFERRAL_SIDES = {**JOBCENTER_READERS, "bob": 200}
+OLGA_ONLY = only({"olga": 200}, 404, LOGIN)
+WRITE_REFERRAL_COMMENT = only({"alice": 200, "cora": 200, "bob": 200}, 404, LOGIN, rita=403, adam=403)
+OWN_COMMENT = only({"alice": 200}, 403, LOGIN, carol=404, olga=404)
+API_OWN_COMMENT = only({"alice": 200}, 403, UNAUTHORISED, carol=404, olga=404)
+
+COMMENT_ROWS: list[Row] = [
+    Row("comment-thread-referral", "GET", only(REFERRAL_SIDES, 404, LOGIN), referral),
+    Row("comment-thread-person", "GET", READ_CASE, person),
+    Row("comment-thread-person", "GET", only(REFERRAL_SIDES, 404, LOGIN), shared_person, label="shared"),
+    Row("comment-thread-person", "GET", OLGA_ONLY, olgas_person, label="foreign"),
+    Row("comment-create-referral", "POST", WRITE_REFERRAL_COMMENT, referral, {"body": ""}, label="invalid"),
+    Row(
+        "comment-create-referral",
+        "POST",
+        only({"alice": 302, "cora": 302, "bob": 302}, 404, LOGIN, rita=403, adam=403),
+        referral,
+        {"body": "Passt Montag?"},
+    ),
+    Row("comment-create-person", "POST", WRITE_CASE, person, {"body": "", "category": "plan"}, label="invalid"),
+    Row(
+        "comment-create-person",
+        "POST",
+        only({"alice": 302, "cora": 302, "bob": 302}, 404, LOGIN, rita=403, adam=403),
+        shared_person,
+        {"body": "Neue Telefonnummer", "category": "contact"},
+        label="shared",
+    ),
+    Row(
+        "comment-create-person",
+        "POST",
+        only({"olga": 302}, 404, LOGIN),
+        olgas_person,
+        {"body": "Termin", "category": "residence"},
+        label="foreign",
+    ),
+    Row("comment-edit", "GET", OWN_COMMENT, referral_comment),
+    Row("comment-edit", "POST", OWN_COMMENT, referral_comment, {"body": ""}, label="invalid"),
+    Row("comment-edit", "GET", OLGA_ONLY, olgas_comment, label="foreign"),
+    Row("comment-delete", "GET", OWN_COMMENT, referral_comment),
+    Row("comment-delete", "POST", only({"alice": 302}, 403, LOGIN, carol=404, olga=404), referral_comment),
+    Row("comment-delete", "POST", only({"olga": 302}, 404, LOGIN), olgas_comment, label="foreign"),
+    Row("api:referral-comments", "GET", only(REFERRAL_SIDES, 404, UNAUTHORISED), referral),
+    Row(
+        "api:referral-comments",
+        "POST",
+        only({"alice": 201, "cora": 201, "bob": 201}, 404, UNAUTHORISED, rita=403, adam=403),
+        referral,
+        {"body": "Passt Montag?"},
+    ),
+    Row(
+        "api:referral-comments",
+        "POST",
+        only({"alice": 400, "cora": 400, "bob": 400}, 404, UNAUTHORISED, rita=403, adam=403),
+        referral,
+        {"body": "", "extra": 1},
+        label="invalid",
+    ),
+    Row("api:person-comments", "GET", API_READ_CASE, person),
+    Row("api:person-comments", "GET", only({"olga": 200}, 404, UNAUTHORISED), olgas_person, label="foreign"),
+    Row(
+        "api:person-comments",
+        "POST",
+        only(CREATES, 404, UNAUTHORISED, rita=403, adam=403),
+        person,
+        {"body": "Plan prüfen", "category": "plan"},
+    ),
+    Row(
+        "api:person-comments",
+        "POST",
+        only({"alice": 400, "cora": 400}, 404, UNAUTHORISED, rita=403, adam=403),
+        person,
+        {"body": "x"},
+        label="invalid",
+    ),
+    Row("api:comment-detail", "GET", only(REFERRAL_SIDES, 404, UNAUTHORISED), referral_comment),
+    Row("api:comment-detail", "GET", only({"olga": 200}, 404, UNAUTHORISED), olgas_comment, label="foreign"),
+    Row("api:comment-detail", "PATCH", API_OWN_COMMENT, referral_comment, {"body": "Dienstag?"}),
+    Row(
+        "api:comment-detail",
+        "DELETE",
+        only({"alice": 204}, 403, UNAUTHORISED, carol=404, olga=404),
+        referral_comment,
+    ),
+    Row("api:comment-detail", "DELETE", only({"olga": 204}, 404, UNAUTHORISED), olgas_comment, label="foreign"),
+]
+
+# Housing: the social office rents the flats (bob is also its housing officer in these rows), shares
+# them with the round table (jobcenter, social and youth office); the jobcenter keeps the rent limits.
+
+
+def housing_officer_bob(w: World) -> None:
+    from agencies.models import User
+
+    sam = User.objects.get(username="sam")
+    services.staff_update(actor=sam, staff=w.staff(w.bob), roles=["caseworker", "housing_officer"])
+
+
+def flat_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "street": "Lindenallee 4",
+        "postcode": "48529",
+        "city": "Nordhorn",
+        "district": "Nordhorn-Mitte",
+        "comparison_area": "Vergleichsraum Stadt",
+        "rooms": "3",
+        "living_space": "72.50",
+        "base_rent": "450.00",
+        "running_costs": "140.00",
+        "heating_costs": "95.00",
+        "available_from": timezone.localdate().isoformat(),
+    }
+    fields.update(overrides)
+    return fields
+
+
+def make_flat(w: World) -> Any:
+    from housing import services as housing_services
+
+    housing_officer_bob(w)
+    found = housing_services.listing_create(actor=w.bob, owner_agency=w.social_office, **flat_fields())
+    housing_services.listing_share(actor=w.bob, listing=found, workspace=w.workspace)
+    return housing_services.listing_transition(actor=w.bob, listing=found, action="publish")
+
+
+def flat(w: World) -> list[Any]:
+    return [make_flat(w).pk]
+
+
+def flat_photo(w: World) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from housing import services as housing_services
+    from tests.housing.helpers import jpeg_bytes
+
+    upload = SimpleUploadedFile("flat.jpg", jpeg_bytes(64, 48), content_type="image/jpeg")
+    return housing_services.photo_add(actor=w.bob, listing=make_flat(w), photo=upload)
+
+
+def photo_id(w: World) -> list[Any]:
+    return [flat_photo(w).pk]
+
+
+def flat_and_photo(w: World) -> list[Any]:
+    photo = flat_photo(w)
+    return [photo.listing_id, photo.pk]
+
+
+def flat_and_share(w: World) -> list[Any]:
+    from housing.models import ListingShare
+
+    found = make_flat(w)
+    return [found.pk, ListingShare.objects.get(listing=found).pk]
+
+
+def flat_body(w: World) -> dict[str, Any]:
+    housing_officer_bob(w)
+    return flat_fields()
+
+
+def rent_limit_body(w: World) -> dict[str, Any]:
+    return {
+        "comparison_area": "Vergleichsraum Stadt",
+        "household_size": 3,
+        "max_gross_cold_rent": "640.00",
+        "valid_from": timezone.localdate().isoformat(),
+    }
+
+
+def make_rent_limit(w: World) -> Any:
+    from housing import services as housing_services
+
+    return housing_services.rent_limit_create(actor=w.adam, **rent_limit_body(w))
+
+
+def rent_limit(w: World) -> list[Any]:
+    return [make_rent_limit(w).pk]
+
+
+def bobs_household(w: World) -> Any:
+    from tests.housing.helpers import make_household
+
+    return make_household(w.bob, w.social_office, size=3)
+
+
+def alices_household(w: World) -> Any:
+    from tests.housing.helpers import make_household
+
+    return make_household(w.alice, w.jobcenter, size=3)
+
+
+def make_reservation(w: World) -> Any:
+    from housing import services as housing_services
+
+    make_rent_limit(w)
+    return housing_services.reservation_create(actor=w.bob, listing=make_flat(w), household=bobs_household(w))
+
+
+def reservation(w: World) -> list[Any]:
+    return [make_reservation(w).pk]
+
+
+def tenancy(w: World) -> list[Any]:
+    from housing import services as housing_services
+
+    found = housing_services.tenancy_allocate(actor=w.bob, reservation=make_reservation(w))
+    return [found.pk]
+
+
+def moved_in_tenancy(w: World) -> list[Any]:
+    from housing import services as housing_services
+    from housing.models import Tenancy
+
+    found = Tenancy.objects.get(pk=tenancy(w)[0])
+    housing_services.tenancy_move_in(actor=w.bob, tenancy=found, move_in=timezone.localdate())
+    return [found.pk]
+
+
+def housing_request(w: World) -> list[Any]:
+    from housing import services as housing_services
+
+    found = housing_services.housing_request_create(actor=w.alice, household=alices_household(w), listing=make_flat(w))
+    return [found.pk]
+
+
+def approval(w: World) -> list[Any]:
+    from housing import services as housing_services
+
+    found = housing_services.over_limit_approve(
+        actor=w.adam, listing=make_flat(w), household=alices_household(w), reason="Kein anderer Wohnraum"
+    )
+    return [found.pk]
+
+
+def request_body(w: World) -> dict[str, Any]:
+    return {"household": alices_household(w).pk, "listing": make_flat(w).pk}
+
+
+def reservation_body(w: World) -> dict[str, Any]:
+    return {"listing": make_flat(w).pk, "household": bobs_household(w).pk}
+
+
+def match_query(w: World) -> dict[str, Any]:
+    make_flat(w)
+    return {"household": bobs_household(w).pk}
+
+
+SEE_FLAT = expect(200, anon=UNAUTHORISED, olga=404)  # the round table sees the shared flat
+BOB_ONLY = {"bob": 200}  # the social office's housing officer manages it
+MANAGE_FLAT = only(BOB_ONLY, 403, UNAUTHORISED, olga=404)
+OWNER_ROWS = only(BOB_ONLY, 404, UNAUTHORISED)  # reservations and tenancies of the social office's household
+KDU = only({"adam": 200}, 403, UNAUTHORISED)  # the jobcenter's admin maintains the rent limits
+JOBCENTER_AND_OWNER = {"alice": 200, "rita": 200, "adam": 200, "cora": 200, "bob": 200}
+
+HOUSING_ROWS: list[Row] = [
+    Row("listing-photo", "GET", expect(200, anon=LOGIN, olga=404), photo_id),
+    Row("listing-photo-thumbnail", "GET", expect(200, anon=LOGIN, olga=404), photo_id),
+    Row("api:listing-list", "GET", API_EVERYONE),
+    Row("api:listing-list", "POST", only({"bob": 201}, 403, UNAUTHORISED), data=flat_body),
+    Row("api:listing-detail", "GET", SEE_FLAT, flat),
+    Row("api:listing-detail", "PATCH", MANAGE_FLAT, flat, {"title": "Neu"}),
+    Row("api:listing-transition", "POST", MANAGE_FLAT, flat, {"action": "withdraw"}),
+    Row("api:listing-history", "GET", MANAGE_FLAT, flat),
+    Row("api:listing-shares", "GET", MANAGE_FLAT, flat),
+    Row(
+        "api:listing-shares",
+        "POST",
+        only({"bob": 201}, 403, UNAUTHORISED, olga=404),
+        flat,
+        lambda w: {"agency": w.jobcenter.pk},
+    ),
+    Row("api:listing-share", "DELETE", only({"bob": 204}, 403, UNAUTHORISED, olga=404), flat_and_share),
+    Row("api:listing-photos", "GET", SEE_FLAT, flat),
+    Row("api:listing-photos", "POST", only({"bob": 400}, 403, UNAUTHORISED, olga=404), flat, label="invalid"),
+    Row("api:listing-photo", "DELETE", only({"bob": 204}, 403, UNAUTHORISED, olga=404), flat_and_photo),
+    Row("api:listing-occupancy", "GET", API_EVERYONE),
+    Row("api:rent-limit-list", "GET", API_EVERYONE),
+    Row("api:rent-limit-list", "POST", only({"adam": 201}, 403, UNAUTHORISED), data=rent_limit_body),
+    Row("api:rent-limit-detail", "GET", API_EVERYONE, rent_limit),
+    Row("api:rent-limit-detail", "PATCH", KDU, rent_limit, {"max_gross_cold_rent": "650.00"}),
+    Row("api:rent-limit-detail", "DELETE", only({"adam": 204}, 403, UNAUTHORISED), rent_limit),
+    Row("api:rent-approval-list", "GET", API_EVERYONE),
+    Row("api:rent-approval-list", "POST", only({"adam": 400}, 403, UNAUTHORISED), label="invalid"),
+    Row("api:rent-approval-detail", "GET", only(JOBCENTER_AND_OWNER, 404, UNAUTHORISED), approval),
+    Row("api:housing-request-list", "GET", API_EVERYONE),
+    Row(
+        "api:housing-request-list",
+        "POST",
+        only({"alice": 201, "cora": 201}, 400, UNAUTHORISED, rita=403, adam=403),
+        data=request_body,
+    ),
+    Row("api:housing-request-detail", "GET", only(JOBCENTER_AND_OWNER, 404, UNAUTHORISED), housing_request),
+    Row(
+        "api:housing-request-withdraw",
+        "POST",
+        only({"alice": 200, "cora": 200}, 403, UNAUTHORISED, carol=404, olga=404),
+        housing_request,
+    ),
+    Row(
+        "api:housing-request-decline",
+        "POST",
+        only(BOB_ONLY, 403, UNAUTHORISED, carol=404, olga=404),
+        housing_request,
+        {"note": "Zu klein"},
+    ),
+    Row(
+        "api:housing-request-accept",
+        "POST",
+        only({"bob": 201}, 403, UNAUTHORISED, carol=404, olga=404),
+        housing_request,
+    ),
+    Row("api:reservation-list", "GET", API_EVERYONE),
+    Row("api:reservation-list", "POST", only({"bob": 201}, 403, UNAUTHORISED), data=reservation_body),
+    Row("api:reservation-detail", "GET", OWNER_ROWS, reservation),
+    Row("api:reservation-release", "POST", OWNER_ROWS, reservation),
+    Row("api:reservation-allocate", "POST", only({"bob": 201}, 404, UNAUTHORISED), reservation),
+    Row("api:tenancy-list", "GET", API_EVERYONE),
+    Row("api:tenancy-detail", "GET", OWNER_ROWS, tenancy),
+    Row("api:tenancy-move-in", "POST", OWNER_ROWS, tenancy, lambda w: {"move_in": timezone.localdate().isoformat()}),
+    Row(
+        "api:tenancy-move-out",
+        "POST",
+        OWNER_ROWS,
+        moved_in_tenancy,
+        lambda w: {"move_out": timezone.localdate().isoformat()},
+    ),
+    Row("api:tenancy-handover", "POST", OWNER_ROWS, moved_in_tenancy),
+    Row("api:housing-match-list", "GET", only(BOB_ONLY, 400, UNAUTHORISED), data=match_query),
+]
+
+
+# The housing pages: the same flat, photo, share, request, reservation and tenancy as the API rows.
+
+
+def as_housing_officer(w: World) -> list[Any]:
+    housing_officer_bob(w)
+    return []
+
+
+def flat_step(w: World) -> list[Any]:
+    return [make_flat(w).pk, "withdraw"]
+
+
+def flat_share(w: World) -> list[Any]:
+    return flat_and_share(w)[1:]
+
+
+def alices_household_id(w: World) -> list[Any]:
+    return [alices_household(w).pk]
+
+
+def invalid_flat_body(w: World) -> dict[str, Any]:
+    housing_officer_bob(w)
+    return {**flat_fields(base_rent="-1.00"), "owner_agency": w.social_office.pk}
+
+
+MANAGE_FLAT_UI = only({"bob": 200}, 403, LOGIN, olga=404)
+OWNER_UI = only({"bob": 200}, 404, LOGIN)
+CASEWORKERS_UI = only({"alice": 200, "bob": 200, "carol": 200, "olga": 200, "cora": 200}, 403, LOGIN)
+ANSWER_REQUEST = only({"bob": 200}, 403, LOGIN, carol=404, olga=404)
+KDU_UI = only({"adam": 200}, 403, LOGIN)
+COMMENT_ON_FLAT = only({"alice": 302, "bob": 302, "carol": 302, "cora": 302}, 403, LOGIN, olga=404)
+
+HOUSING_UI_ROWS: list[Row] = [
+    Row("housing-listing-list", "GET", expect(200, anon=LOGIN)),
+    Row("housing-listing-create", "GET", only({"bob": 200}, 403, LOGIN), as_housing_officer),
+    Row("housing-listing-create", "POST", only({"bob": 200}, 403, LOGIN), data=invalid_flat_body, label="invalid"),
+    Row("housing-listing-detail", "GET", expect(200, anon=LOGIN, olga=404), flat),
+    Row("housing-listing-detail", "GET", expect(404, anon=LOGIN), lambda w: [999999], label="missing"),
+    Row("housing-listing-edit", "GET", MANAGE_FLAT_UI, flat),
+    Row("housing-listing-edit", "POST", MANAGE_FLAT_UI, flat, {"base_rent": "-1"}, label="invalid"),
+    Row("housing-listing-step", "POST", only({"bob": 302}, 403, LOGIN, olga=404), flat_step),
+    Row("housing-photo-add", "GET", MANAGE_FLAT_UI, flat),
+    Row("housing-photo-add", "POST", MANAGE_FLAT_UI, flat, label="invalid"),
+    Row("housing-photo-delete", "POST", only({"bob": 302}, 403, LOGIN, olga=404), photo_id),
+    Row("housing-share-create", "GET", MANAGE_FLAT_UI, flat),
+    Row("housing-share-create", "POST", MANAGE_FLAT_UI, flat, label="invalid"),
+    Row("housing-share-delete", "POST", only({"bob": 302}, 404, LOGIN), flat_share),
+    Row("housing-listing-reserve", "GET", MANAGE_FLAT_UI, flat),
+    Row("housing-approval-create", "GET", only({"adam": 200}, 403, LOGIN, olga=404), flat),
+    Row("housing-occupancy", "GET", expect(200, anon=LOGIN)),
+    Row("housing-rent-limit-list", "GET", expect(200, anon=LOGIN)),
+    Row("housing-rent-limit-create", "GET", KDU_UI),
+    Row("housing-rent-limit-create", "POST", KDU_UI, label="invalid"),
+    Row("housing-rent-limit-edit", "GET", KDU_UI, rent_limit),
+    Row("housing-rent-limit-delete", "GET", KDU_UI, rent_limit),
+    Row("housing-rent-limit-delete", "POST", only({"adam": 302}, 403, LOGIN), rent_limit),
+    Row("housing-match", "GET", only(JOBCENTER_READERS, 404, LOGIN), alices_household_id),
+    Row("housing-request-list", "GET", expect(200, anon=LOGIN)),
+    Row("housing-request-create", "GET", CASEWORKERS_UI),
+    Row("housing-request-create", "POST", CASEWORKERS_UI, label="invalid"),
+    Row("housing-request-accept", "GET", ANSWER_REQUEST, housing_request),
+    Row("housing-request-decline", "GET", ANSWER_REQUEST, housing_request),
+    Row("housing-request-decline", "POST", ANSWER_REQUEST, housing_request, {"note": ""}, label="invalid"),
+    Row(
+        "housing-request-withdraw",
+        "POST",
+        only({"alice": 302, "cora": 302}, 403, LOGIN, carol=404, olga=404),
+        housing_request,
+    ),
+    Row("housing-reservation-release", "POST", only({"bob": 302}, 404, LOGIN), reservation),
+    Row("housing-reservation-allocate", "GET", OWNER_UI, reservation),
+    Row("housing-tenancy-move-in", "GET", OWNER_UI, tenancy),
+    Row("housing-tenancy-move-out", "GET", OWNER_UI, moved_in_tenancy),
+    Row("housing-tenancy-move-out", "POST", OWNER_UI, moved_in_tenancy, {"move_out": "2000-01-01"}, label="invalid"),
+    Row("housing-tenancy-handover", "GET", OWNER_UI, moved_in_tenancy),
+    Row("comment-thread-listing", "GET", expect(200, anon=LOGIN, olga=404), flat),
+    Row("comment-create-listing", "POST", COMMENT_ON_FLAT, flat, {"body": "Besichtigung am Freitag?"}),
+    Row(
+        "comment-create-listing",
+        "POST",
+        only({"alice": 200, "bob": 200, "carol": 200, "cora": 200}, 403, LOGIN, olga=404),
+        flat,
+        {"body": ""},
+        label="invalid",
+    ),
+    Row("api:listing-comments", "GET", expect(200, anon=UNAUTHORISED, olga=404), flat),
+    Row(
+        "api:listing-comments",
+        "POST",
+        only({"alice": 201, "bob": 201, "carol": 201, "cora": 201}, 403, UNAUTHORISED, olga=404),
+        flat,
+        {"body": "Besichtigung am Freitag?"},
+    ),
+    Row(
+        "api:listing-comments",
+        "POST",
+        only({"alice": 400, "bob": 400, "carol": 400, "cora": 400}, 403, UNAUTHORISED, olga=404),
+        flat,
+        {"body": "", "extra": 1},
+        label="invalid",
+    ),
+]
+
+
+ROWS: list[Row] = (
+    NOTIFICATION_ROWS
+    + UI_ROWS
+    + CASE_ROWS
+    + PLAN_ROWS
+    + API_ROWS
+    + API_CASE_ROWS
+    + API_PLAN_ROWS
+    + COMMENT_ROWS
+    + HOUSING_ROWS
+    + HOUSING_UI_ROWS
+)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django_tasks_db.management.commands.db_worker import Worker
@@ -110,6 +112,17 @@ def make_world() -> World:
         other_workspace=other,
         **users,
     )
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> None:
+    """Photos and signed consents that tests upload never land in the checkout's var/media.
+
+    Browser tests are the exception: their server runs in another process with the configured
+    MEDIA_ROOT, and their fixtures delete what they stored.
+    """
+    if request.node.get_closest_marker("browser") is None:
+        settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -41,13 +41,14 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 class PreferenceSerializer(serializers.ModelSerializer[NotificationPreference]):
     class Meta:
         model = NotificationPreference
-        fields = ["in_app", "email_referral_received", "email_answer_overdue"]
+        fields = ["in_app", "email_referral_received", "email_answer_overdue", "email_mentioned"]
 
 
 class PreferenceInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     in_app = serializers.BooleanField(required=False)
     email_referral_received = serializers.BooleanField(required=False)
     email_answer_overdue = serializers.BooleanField(required=False)
+    email_mentioned = serializers.BooleanField(required=False)
 
 
 ReadAllSerializer = inline_serializer("NotificationReadAll", fields={"marked_read": serializers.IntegerField()})

@@ -12,6 +12,8 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -160,3 +162,48 @@ def browser_case(transactional_db: None) -> tuple[World, Case, Referral]:
 
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(build).result()
+
+
+@dataclass
+class HousingScene:
+    world: World
+    listing: Any
+    household: Any
+
+
+@pytest.fixture
+def browser_housing(transactional_db: None) -> Iterator[HousingScene]:
+    """The personas plus the housing officers, the rent limits and a published flat with a photo,
+    requested by the jobcenter for a household — committed, like browser_world."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from housing import services as housing_services
+    from housing.models import ListingPhoto
+    from tests.housing.helpers import jpeg_bytes, make_household, make_housing, make_limits, make_listing
+
+    def build() -> HousingScene:
+        try:
+            world = make_world()
+            housing = make_housing(world)
+            make_limits(housing)
+            listing = make_listing(housing)
+            make_listing(housing, street="Am Deich 1", district="Blanke", base_rent=Decimal("700.00"))
+            housing_services.photo_add(
+                actor=housing.hana,
+                listing=listing,
+                photo=SimpleUploadedFile("k.jpg", jpeg_bytes(320, 240), content_type="image/jpeg"),
+                caption="Wohnzimmer",
+            )
+            household = make_household(world.alice, world.jobcenter, size=3)
+            housing_services.housing_request_create(actor=world.alice, household=household, listing=listing)
+            return HousingScene(world=world, listing=listing, household=household)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        scene = executor.submit(build).result()
+    yield scene
+    # The photo files live under MEDIA_ROOT, outside the database that the test run throws away.
+    for photo in ListingPhoto.objects.all():
+        photo.image.delete(save=False)
+        photo.thumbnail.delete(save=False)

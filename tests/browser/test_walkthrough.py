@@ -212,3 +212,51 @@ def test_the_senders_inbox_updates_live_when_the_receiver_accepts(
     # the referral no longer waits for an answer.
     expect(row).to_have_count(0, timeout=10_000)
     assert sender.evaluate("window.notReloaded") is True
+
+
+def test_housing_officer_and_caseworker_walk_through_the_flats(
+    live_server: Any, browser_housing: Any, page: Page
+) -> None:
+    scene = browser_housing
+    listing = scene.listing
+    base = live_server.url
+    axe = Axe()
+    findings = Findings()
+    collect_console_errors(page, findings)
+
+    log_in(page, base, "hana")
+    for label, path, shown in [
+        ("flat list", reverse("housing-listing-list"), "Lindenallee 4"),
+        ("flat detail (owner)", reverse("housing-listing-detail", args=[listing.pk]), "Kreiswohnbau"),
+        ("new flat form", reverse("housing-listing-create"), ""),
+        ("housing requests", reverse("housing-request-list"), scene.household.reference),
+        ("occupancy", reverse("housing-occupancy"), "Nordhorn-Mitte"),
+        ("rent limits", reverse("housing-rent-limit-list"), "Vergleichsraum Stadt"),
+    ]:
+        visit(page, base, path)
+        heading(page)
+        if shown:
+            expect(page.locator("main")).to_contain_text(shown)
+        findings.check_accessibility(page, axe, label)
+    # The list filters in place with htmx: only the flats in Blanke remain.
+    visit(page, base, reverse("housing-listing-list"))
+    page.locator("select[name=district]").select_option("Blanke")
+    expect(page.locator("#results")).not_to_contain_text("Lindenallee 4")
+    expect(page.locator("#results")).to_contain_text("Am Deich 1")
+    page.locator("form[action$='/accounts/logout/'] [type=submit]").first.click()
+    page.wait_for_url(f"{base}{reverse('login')}**")
+
+    log_in(page, base, "alice")
+    for label, path, shown in [
+        ("flat detail (shared)", reverse("housing-listing-detail", args=[listing.pk]), "Lindenallee 4"),
+        ("flats for a household", reverse("housing-match", args=[scene.household.pk]), "Lindenallee 4"),
+        ("request form", reverse("housing-request-create") + f"?household={scene.household.pk}", ""),
+    ]:
+        visit(page, base, path)
+        heading(page)
+        if shown:
+            expect(page.locator("main")).to_contain_text(shown)
+        findings.check_accessibility(page, axe, label)
+    expect(page.locator("main")).not_to_contain_text("Kreiswohnbau")
+
+    assert not findings.axe and not findings.console, findings.report()

@@ -23,6 +23,7 @@ from django.db.models import ProtectedError, QuerySet
 
 from agencies import services
 from agencies.models import Agency, AgencyKind, Invitation, Role, Staff, User, Workspace, WorkspaceMembership
+from housing.demo import create_demo_housing, delete_demo_housing
 from referrals.demo import create_demo_cases, create_demo_plans, delete_demo_cases
 
 DEMO_PASSWORD = "demo-passwort-2026"  # noqa: S105 (the published demo password)
@@ -267,6 +268,7 @@ class Command(BaseCommand):
         demo_usernames = [username(person) for person in [*PEOPLE, FORMER]]
         users |= set(User.objects.filter(username__in=demo_usernames).values_list("pk", flat=True))
         try:
+            delete_demo_housing(agencies)
             delete_demo_cases(agencies)
             Workspace.objects.filter(coordinator_agency__in=agencies).delete()
             WorkspaceMembership.objects.filter(agency__in=agencies).delete()
@@ -336,6 +338,9 @@ class Command(BaseCommand):
         users = {name: member.user for name, member in staff.items()}
         create_demo_plans(agencies, users, count=min(60, person_count))
         self.stdout.write(f"Created {persons} persons with consents, referrals, profiles, plans and enrolments.")
+        round_tables = list(Workspace.objects.filter(coordinator_agency=agencies["sozialamt"]))
+        flats = create_demo_housing(agencies, users, round_tables)
+        self.stdout.write(f"Created {flats} flats with rent limits, requests, reservations and tenancies.")
 
     def print_logins(self) -> None:
         rows = [("Username", "Name", "Agency", "Roles")]

@@ -11,6 +11,7 @@
   var attempt = 0;
   var pending = false;
   var mainChanged = false;
+  var partsChanged = {};
   var timer = null;
   var status = document.getElementById("live-status");
   // 4401: not logged in; 4403: access ended. Retrying would not help.
@@ -30,6 +31,18 @@
   function topicsOfPage() {
     var main = document.getElementById("main");
     return main && main.dataset.live ? main.dataset.live.split(/\s+/) : [];
+  }
+
+  // Parts of a page that follow other topics than the page itself, such as a comment thread:
+  // <div id="..." data-live-part="comment">. Only they are swapped, the rest of the page stays.
+  function partsFor(kind) {
+    var ids = [];
+    document.querySelectorAll("#main [data-live-part][id]").forEach(function (part) {
+      if (part.dataset.livePart.split(/\s+/).indexOf(kind) !== -1) {
+        ids.push(part.id);
+      }
+    });
+    return ids;
   }
 
   function editing() {
@@ -58,7 +71,9 @@
     }
     pending = false;
     var swapMain = mainChanged;
+    var parts = Object.keys(partsChanged);
     mainChanged = false;
+    partsChanged = {};
     fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         return response.ok ? response.text() : Promise.reject(response.status);
@@ -69,11 +84,18 @@
         swap("nav-notifications", fresh);
         if (swapMain) {
           swap("main", fresh);
+        } else {
+          parts.forEach(function (id) {
+            swap(id, fresh);
+          });
         }
       })
       .catch(function () {
         pending = true;
         mainChanged = mainChanged || swapMain;
+        parts.forEach(function (id) {
+          partsChanged[id] = true;
+        });
       });
   }
 
@@ -84,6 +106,10 @@
     var kind = String(event.target && event.target.type).split(".").pop();
     if (topics.indexOf("*") !== -1 || topics.indexOf(kind) !== -1) {
       mainChanged = true;
+    } else {
+      partsFor(kind).forEach(function (id) {
+        partsChanged[id] = true;
+      });
     }
     if (timer === null) {
       timer = setTimeout(refresh, 250);  // a burst of events becomes one refresh

@@ -1,0 +1,35 @@
+from django.urls import URLPattern, path
+
+from housing import views
+
+urlpatterns: list[URLPattern] = [
+    path("housing/", views.listing_list, name="housing-listing-list"),
+    path("housing/new/", views.listing_create, name="housing-listing-create"),
+    path("housing/<int:pk>/", views.listing_detail, name="housing-listing-detail"),
+    path("housing/<int:pk>/edit/", views.listing_edit, name="housing-listing-edit"),
+    path("housing/<int:pk>/step/<slug:action>/", views.listing_step, name="housing-listing-step"),
+    path("housing/<int:pk>/photos/new/", views.photo_add, name="housing-photo-add"),
+    path("housing/photos/<int:pk>/", views.listing_photo, name="listing-photo"),
+    path("housing/photos/<int:pk>/thumbnail/", views.listing_photo_thumbnail, name="listing-photo-thumbnail"),
+    path("housing/photos/<int:pk>/delete/", views.photo_delete, name="housing-photo-delete"),
+    path("housing/<int:pk>/shares/new/", views.share_create, name="housing-share-create"),
+    path("housing/shares/<int:pk>/delete/", views.share_delete, name="housing-share-delete"),
+    path("housing/<int:pk>/reserve/", views.listing_reserve, name="housing-listing-reserve"),
+    path("housing/<int:pk>/approvals/new/", views.approval_create, name="housing-approval-create"),
+    path("housing/occupancy/", views.occupancy, name="housing-occupancy"),
+    path("housing/rent-limits/", views.rent_limit_list, name="housing-rent-limit-list"),
+    path("housing/rent-limits/new/", views.rent_limit_create, name="housing-rent-limit-create"),
+    path("housing/rent-limits/<int:pk>/edit/", views.rent_limit_edit, name="housing-rent-limit-edit"),
+    path("housing/rent-limits/<int:pk>/delete/", views.rent_limit_delete, name="housing-rent-limit-delete"),
+    path("housing/households/<int:pk>/match/", views.household_match, name="housing-match"),
+    path("housing/requests/", views.request_list, name="housing-request-list"),
+    path("housing/requests/new/", views.request_create, name="housing-request-create"),
+    path("housing/requests/<int:pk>/accept/", views.request_accept, name="housing-request-accept"),
+    path("housing/requests/<int:pk>/decline/", views.request_decline, name="housing-request-decline"),
+    path("housing/requests/<int:pk>/withdraw/", views.request_withdraw, name="housing-request-withdraw"),
+    path("housing/reservations/<int:pk>/release/", views.reservation_release, name="housing-reservation-release"),
+    path("housing/reservations/<int:pk>/allocate/", views.reservation_allocate, name="housing-reservation-allocate"),
+    path("housing/tenancies/<int:pk>/move-in/", views.tenancy_move_in, name="housing-tenancy-move-in"),
+    path("housing/tenancies/<int:pk>/move-out/", views.tenancy_move_out, name="housing-tenancy-move-out"),
+    path("housing/tenancies/<int:pk>/handover/", views.tenancy_handover, name="housing-tenancy-handover"),
+]
