@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -830,12 +829,6 @@ def expire_reservations(*, now: datetime.datetime | None = None) -> int:
                 continue
         count += 1
     return count
-
-
-@task
-def expire_reservations_task() -> int:
-    """The scheduled job: release lapsed reservations (also ``manage.py expire_reservations``)."""
-    return expire_reservations()
 
 
 # Allocation and tenancies -------------------------------------------------------------------

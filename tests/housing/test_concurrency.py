@@ -80,7 +80,7 @@ def test_two_officers_reserve_the_same_flat_at_once(world: World, housing: Housi
         results, errors = race([reserve(fresh(housing.hana), listing, first), reserve(fresh(hugo), listing, second)])
         assert len(results) == 1, errors
         assert len(errors) == 1 and isinstance(errors[0], ValidationError)
-        assert "no longer available" in errors[0].message_dict["listing"][0]
+        assert errors[0].message_dict["listing"][0] == str(services.TAKEN)
         assert Reservation.objects.filter(listing=listing).count() == 1
         listing.refresh_from_db()
         assert listing.status == ListingStatus.RESERVED

@@ -1,4 +1,4 @@
-"""Releases reservations of flats that have lapsed; run hourly (cron, systemd timer or the task).
+"""Releases reservations of flats that have lapsed; run every few minutes (cron or a systemd timer).
 
 Each expiry goes through ``housing.services``: the flat is available again, and the listing's
 history, the audit log and an event record it.
