@@ -700,7 +700,7 @@ class Bench:
                 "uvicorn",
                 "hub.asgi:application",
                 "--ws",
-                "websockets-sansio",
+                self.args.ws,
                 "--ws-per-message-deflate",
                 "false",
                 "--workers",
@@ -846,7 +846,8 @@ def readme_section(result: dict[str, Any]) -> str:
     lines = [
         README_BEGIN,
         f"Measured {result['date']} with `{result['command']}`: {result['events']} events at {result['rate']:g}/s, "
-        f"{result['client_procs']} client processes, priority {result['nice']:+d}.",
+        f"{result['client_procs']} client processes, priority {result['nice']:+d}, "
+        f"uvicorn --ws {result.get('ws', 'websockets-sansio')}.",
         "",
         "| sockets | hub p50 / p99 / max (ms) | raw p50 / p99 / max (ms) | p50 hub / raw | events/s hub / raw "
         "| hub deliveries/s "
@@ -927,6 +928,7 @@ def orchestrate(args: argparse.Namespace) -> None:
         "command": command,
         "events": args.events,
         "rate": args.rate,
+        "ws": args.ws,
         "client_procs": args.client_procs,
         "drain_s": args.drain,
         "nice": args.nice,
@@ -967,6 +969,12 @@ def main() -> None:
         default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench"),
     )
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        choices=["websockets-sansio", "websockets"],
+        help="uvicorn's websocket implementation for the hub (scripts/serve-production: websockets-sansio)",
+    )
     parser.add_argument(
         "--server-env", nargs="*", default=[], metavar="KEY=VALUE", help="extra environment of the hub's server"
     )

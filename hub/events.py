@@ -78,6 +78,7 @@ def broadcast(event: Event) -> None:
 async def _send_to_groups(layer: Any, event: Event, message: dict[str, Any]) -> None:
     for group in event.audience:
         try:
-            await layer.group_send(group, message)
+            # The group rides along: each websocket process hands the event to its sockets of that group.
+            await layer.group_send(group, {**message, "group": group})
         except Exception:  # the outbox row stays; clients replay it on reconnect
             logger.warning("Broadcast of event %s to %s failed", event.pk, group, exc_info=True)

@@ -17,6 +17,10 @@ of sockets: sockets whose session ended (logout, expiry) or whose account was de
 close; sockets of users whose access may have changed (found from the outbox and the users'
 own workspace grants) recompute their groups, leave the lost ones and close when nothing is
 left; and every socket gets the outbox events the live broadcast did not bring (gap repair).
+
+Live events reach the sockets the same way, once per process: the ``Ticker`` subscribes one layer
+channel to the groups its sockets need and hands each event's text to the sockets of the group
+directly (``Ticker.fan_out``), instead of a layer channel, queue and task wake-up per socket.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ import datetime
 import json
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
@@ -89,7 +96,67 @@ def encoded(event: dict[str, Any]) -> str:
     return text
 
 
+RELOAD = json.dumps({"type": "reload"})
+# Sockets take their live events from their process's fan-out (``Ticker.fan_out``), not from a layer
+# channel each: consumers name a layer alias that is not configured, so Channels gives them none.
+NO_LAYER = "hub.websocket.no-channel-per-socket"
+
+# (event id or None, text, group it came through or None, whether the groups are read again first)
+Pending = tuple[int | None, str, str | None, bool]
+
+
+class Resumed:
+    """Awaiting this finishes a coroutine that was started by hand and stopped at ``waiting``."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self.coroutine = coroutine
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        waiting = self.waiting
+        while True:
+            try:
+                answer = yield waiting
+            except BaseException as error:  # cancellation: passed on to where the coroutine waits
+                try:
+                    waiting = self.coroutine.throw(error)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = self.coroutine.send(answer)
+                except StopIteration:
+                    return
+
+
+def start(coroutine: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
+    """Run ``coroutine`` up to its first wait: None when it finished, else what finishes it.
+
+    A send to a socket whose client reads (the transport's buffer is below its high-water mark)
+    never waits, so the fan-out sends to a thousand sockets without a task each, and a client that
+    stops reading holds up only its own socket.
+    """
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return None
+    return Resumed(coroutine, waiting)
+
+
+def server_send(send: Any) -> Any:
+    """The server's own ``send`` below Channels' session middleware, for ``websocket.send`` only.
+
+    The middleware acts on ``http.response.start`` alone (it saves the session and sets its
+    cookie) but reads the lazy session twice on every message it passes on: a sixth of the
+    server's CPU per live delivery at 1,000 sockets.
+    """
+    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
+        send = send.__self__.real_send
+    return send
+
+
 class HubConsumer(AsyncJsonWebsocketConsumer):
+    channel_layer_alias = NO_LAYER
     groups_joined: set[str]
 
     async def connect(self) -> None:
@@ -106,28 +173,23 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         # and the workspaces granted to the user alone at that time.
         self.groups_as_of = 0.0
         self.granted: frozenset[int] = frozenset()
+        # Messages waiting for their turn, in order; None while the socket sends at once (see push).
+        self.backlog: deque[Pending] | None = None
+        self.sender: asyncio.Future[None] | None = None
+        self.send_frame = server_send(self.base_send)
         await self.accept()
-        if not await self.sync_groups():
-            return
+        allowed = await database_sync_to_async(self.allowed_groups)()
         ticker().add(self)
+        await self.apply_groups(allowed)
 
     async def disconnect(self, code: int) -> None:
-        ticker().discard(self)
-        for group in getattr(self, "groups_joined", set()):
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # the socket is gone either way; a layer that is down forgets it too
-                logger.warning("Leaving %s failed while the socket closed", group, exc_info=True)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels hops to the one shared sync thread before every handler to close stale database
-        # connections. A live event needs no database (the access.* resync goes through
-        # database_sync_to_async, which closes them itself), and with a thousand sockets that hop per
-        # socket and event queued every delivery behind the other sockets' database work.
-        if message.get("type") == MESSAGE_TYPE:
-            await self.hub_event(message)
+        if getattr(self, "sender", None) is not None:
+            self.sender.cancel()  # type: ignore[union-attr]
+        found = _tickers.get(asyncio.get_running_loop())
+        if found is None:
             return
-        await super().dispatch(message)
+        found.discard(self)
+        await found.sync_subscriptions()  # the last socket of a group, or of the process, leaves it
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "hello":
@@ -136,24 +198,63 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(last_event_id, int) or isinstance(last_event_id, bool) or last_event_id < 0:
             await self.send_json({"type": "error", "detail": "last_event_id must be a whole number"})
             return
-        answer = await self.catch_up(last_event_id)
-        if answer is None:
-            await self.send_json({"type": "reload"})
-            return
-        events, newest = answer
-        for event in events:
-            await self.send(text_data=encoded(event))
-        self.newest_seen = max(self.newest_seen or 0, newest)
-        await self.send_json({"type": "ready", "last_event_id": newest})
+        while self.sender is not None:  # a client that reads slowly gets its earlier messages first
+            await asyncio.wait([self.sender])
+        self.backlog = deque()  # live events wait behind the replay, as its newest
+        try:
+            answer = await self.catch_up(last_event_id)
+            if answer is None:
+                await self.send(text_data=RELOAD)
+            else:
+                events, newest = answer
+                for event in events:
+                    if self.first_delivery(int(event["id"])):
+                        await self.send(text_data=encoded(event))
+                self.newest_seen = max(self.newest_seen or 0, newest)
+                await self.send_json({"type": "ready", "last_event_id": newest})
+        except BaseException:
+            self.backlog = None
+            raise
+        await self.drain()
 
-    async def hub_event(self, message: dict[str, Any]) -> None:
-        """One event from the outbox broadcast (``hub.events.MESSAGE_TYPE``)."""
-        event = message["event"]
-        if not self.first_delivery(event["id"]):
+    def push(self, event_id: int | None, text: str, group: str | None = None, resync: bool = False) -> None:
+        """Send ``text`` after everything before it, without waiting; an event id goes once per socket."""
+        if self.backlog is not None or resync:
+            if self.backlog is None:  # the groups are read again before the event goes out: a task of its own
+                self.backlog = deque()
+                self.sender = asyncio.ensure_future(self.drain())
+            self.backlog.append((event_id, text, group, resync))  # deduplicated when its turn comes
             return
-        if str(event.get("verb", "")).startswith("access.") and not await self.sync_groups():
+        if event_id is not None and not self.first_delivery(event_id):
             return
-        await self.send(text_data=encoded(event))
+        try:
+            rest = start(self.send_frame({"type": "websocket.send", "text": text}))
+        except Exception:  # closing: its disconnect follows and cleans up
+            logger.debug("A live event did not reach a closing socket", exc_info=True)
+            return
+        if rest is not None:
+            self.backlog = deque()
+            self.sender = asyncio.ensure_future(self.drain(rest))
+
+    async def drain(self, first: Awaitable[None] | None = None) -> None:
+        """Send the backlog in order until it is empty; the socket then sends at once again."""
+        try:
+            if first is not None:
+                await first
+            while self.backlog:
+                event_id, text, group, resync = self.backlog.popleft()
+                if not resync and group is not None and group not in self.groups_joined:
+                    continue  # left since: another of its groups, or the gap repair, may still bring it
+                if event_id is not None and not self.first_delivery(event_id):
+                    continue
+                if resync and not await self.sync_groups():
+                    return
+                await self.send(text_data=text)
+        except Exception:
+            logger.debug("Sending to a closing socket failed", exc_info=True)
+        finally:
+            self.backlog = None
+            self.sender = None
 
     def first_delivery(self, event_id: int) -> bool:
         """An event sent to several of the user's groups arrives once per group; pass it on once."""
@@ -173,11 +274,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             ticker().discard(self)
             await self.close(code=CLOSE_ACCESS_ENDED)
             return False
-        for group in self.groups_joined - allowed:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        for group in allowed - self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined = allowed
+        await ticker().join(self, allowed)
         return True
 
     def allowed_groups(self) -> set[str] | None:
@@ -198,23 +295,23 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         session: SessionBase | None = self.scope.get("session")
         return None if session is None else session.session_key
 
-    async def repair(self, batch: Batch) -> None:
+    def repair(self, batch: Batch) -> None:
         """Send what the live broadcast missed (Redis away, a dropped message): the outbox is the truth."""
         mark = self.newest_seen
         if mark is None or mark < batch.scanned_from:
             return  # said hello while the batch was read: the next one covers it
         if batch.oldest is not None and mark < batch.oldest - 1:
             self.newest_seen = None  # the page is told once; it reloads and comes back with a new socket
-            await self.send_json({"type": "reload"})
+            self.push(None, RELOAD)
             return
         start = bisect.bisect_right(batch.ids, mark)
         if batch.truncated and start == 0:
             self.newest_seen = None  # too far behind to replay message by message: reload the page
-            await self.send_json({"type": "reload"})
+            self.push(None, RELOAD)
             return
         for row in batch.rows[start:]:
-            if not self.groups_joined.isdisjoint(row.audience) and self.first_delivery(row.id):
-                await self.send(text_data=encoded(row.message))
+            if not self.groups_joined.isdisjoint(row.audience):
+                self.push(row.id, encoded(row.message))
         self.newest_seen = max(mark, batch.safe_mark)
 
     @database_sync_to_async
@@ -225,11 +322,8 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         if oldest is not None and last_event_id < oldest - 1:
             return None
         missed = Event.objects.filter(id__gt=last_event_id).order_by("id")[:REPLAY_LIMIT]
-        events = [
-            event.as_message()
-            for event in missed
-            if self.groups_joined.intersection(event.audience) and self.first_delivery(event.id)
-        ]
+        groups = self.groups_joined
+        events = [event.as_message() for event in missed if groups.intersection(event.audience)]
         if len(missed) == REPLAY_LIMIT:
             return None  # too far behind to replay message by message: reload the page
         return events, newest
@@ -363,7 +457,14 @@ def recompute_groups(user_ids: set[int]) -> tuple[dict[int, set[str]], dict[int,
 
 @dataclass
 class Ticker:
-    """The sockets of one event loop and the one task that checks them all."""
+    """The sockets of one event loop, the one task that checks them all, and their live events.
+
+    One layer channel per process is subscribed to the union of its sockets' groups; each live
+    event arrives once per group and process, is decoded once, and its text goes from here to each
+    socket of the group. Joining and leaving a group is a change of ``members`` in memory; the
+    layer subscription follows (``sync_subscriptions``) and, when the layer is away, catches up at
+    the next tick (the gap repair brings what was missed meanwhile).
+    """
 
     sockets: set[HubConsumer] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
@@ -373,24 +474,94 @@ class Ticker:
     first_read: dict[int, float] = field(default_factory=dict)
     holes: dict[int, float] = field(default_factory=dict)
     scanned_to: int | None = None
+    members: dict[str, set[HubConsumer]] = field(default_factory=dict)
+    channel: str | None = None
+    subscribed: set[str] = field(default_factory=set)
+    listener: asyncio.Task[None] | None = None
+    subscribing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def add(self, socket: HubConsumer) -> None:
         self.sockets.add(socket)
         if self.task is None or self.task.done():
             self.task = asyncio.ensure_future(self.run())
 
+    async def join(self, socket: HubConsumer, allowed: set[str]) -> None:
+        """Put ``socket`` into exactly the ``allowed`` groups; returns once the process hears them."""
+        for group in socket.groups_joined - allowed:
+            self.leave(socket, group)
+        for group in allowed - socket.groups_joined:
+            self.members.setdefault(group, set()).add(socket)
+        socket.groups_joined = allowed
+        await self.sync_subscriptions()
+
+    def leave(self, socket: HubConsumer, group: str) -> None:
+        members = self.members.get(group)
+        if members is not None:
+            members.discard(socket)
+            if not members:
+                del self.members[group]
+
     def discard(self, socket: HubConsumer) -> None:
         self.sockets.discard(socket)
+        for group in getattr(socket, "groups_joined", ()):
+            self.leave(socket, group)
         if self.sockets:
             return
         # No task is left sleeping on a loop that may end (each test runs on a loop of its own);
-        # a tick that closed the last socket finishes by itself.
-        if self.task is not None and self.task is not asyncio.current_task():
-            self.task.cancel()
-        self.task = None
+        # a tick that closed the last socket finishes by itself. The layer forgets the process's
+        # channel when its receive is cancelled.
+        for task in (self.task, self.listener):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self.task = self.listener = None
         loop = asyncio.get_running_loop()
         if _tickers.get(loop) is self:
             del _tickers[loop]
+
+    async def sync_subscriptions(self) -> None:
+        """Subscribe the process's channel to the groups its sockets are in, and to no others."""
+        async with self.subscribing:
+            layer = get_channel_layer()
+            wanted = set(self.members)
+            if layer is None or (self.channel is None and not wanted):
+                return
+            try:
+                if self.channel is None:
+                    self.channel = await layer.new_channel()
+                    self.listener = asyncio.ensure_future(self.listen(layer, self.channel))
+                for group in wanted - self.subscribed:
+                    await layer.group_add(group, self.channel)
+                    self.subscribed.add(group)
+                for group in self.subscribed - wanted:
+                    await layer.group_discard(group, self.channel)
+                    self.subscribed.discard(group)
+            except Exception:  # the layer is away: the next tick tries again, the gap repair fills in
+                logger.warning("Subscribing the websockets' groups failed", exc_info=True)
+
+    async def listen(self, layer: Any, channel: str) -> None:
+        while True:
+            try:
+                self.fan_out(await layer.receive(channel))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Receiving a live event failed")
+                await asyncio.sleep(1)
+
+    def fan_out(self, message: dict[str, Any]) -> None:
+        """One event as ``hub.events`` broadcasts it to one group: to each socket of the group here."""
+        if message.get("type") != MESSAGE_TYPE:
+            return
+        group = message.get("group")
+        members = self.members.get(group) if isinstance(group, str) else None
+        if not members:
+            return
+        event = message["event"]
+        event_id = int(event["id"])
+        text = encoded(event)
+        resync = str(event.get("verb", "")).startswith("access.")
+        for socket in list(members):
+            socket.push(event_id, text, group, resync)
 
     async def run(self) -> None:
         while self.sockets:
@@ -443,7 +614,11 @@ class Ticker:
             self.settle_holes(state.batch)
             for socket in alive:
                 if socket in self.sockets:
-                    await socket.repair(state.batch)
+                    socket.repair(state.batch)
+
+        # 4. Subscriptions that failed while the layer was away.
+        if self.subscribed != set(self.members) or self.channel is None:
+            await self.sync_subscriptions()
 
     def affected(self, sockets: list[HubConsumer], state: State) -> list[HubConsumer]:
         for event in state.access_events:
