@@ -210,6 +210,8 @@ def visible[M: models.Model](actor: Actor, model: type[M]) -> QuerySet[M]:
         qs = _visible_housing(actor, model, own)
     elif model._meta.label_lower == COMMENT:
         qs = model._default_manager.filter(_comment_scope(own, actor))
+    elif model._meta.label_lower in MEETING_PARTS:
+        qs = _visible_meeting_parts(actor, model, own)
     else:
         raise LookupError(f"hub.access has no rule for {model.__name__}; add one before exposing it.")
     return qs  # type: ignore[return-value]
@@ -321,6 +323,8 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
         return bool(comment_agencies(actor, obj))
     if obj._meta.label_lower == COMMENT:
         return _may_change_comment(actor, obj, action)
+    if obj._meta.label_lower in MEETING_PARTS:
+        return _can_meeting(actor, action, obj)
     admin_of = agency_ids(actor, Role.AGENCY_ADMIN)
     if isinstance(obj, Agency):
         return action in {"change", "invite", "manage_staff"} and obj.pk in admin_of
@@ -340,6 +344,8 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
     if isinstance(obj, Workspace):
         if action in {"change", "add_agency", "archive"}:
             return _manages_workspace(actor, obj)
+        if action == "plan_meeting":
+            return coordinates(actor, obj) and is_visible(actor, obj)
         return False
     if isinstance(obj, Person):
         return action in PERSON_ACTIONS and holds(actor, obj, *CASE_ROLES)
@@ -464,6 +470,8 @@ def audience(obj: models.Model) -> set[str]:
     if obj._meta.label_lower == COMMENT:
         comment = cast(Any, obj)
         return {f"agency.{pk}" for pk in comment_readers(comment.target, comment.category or None)}
+    if obj._meta.label_lower in MEETING_PARTS:
+        return {f"agency.{pk}" for pk in meeting_agencies(_meeting_of(obj))}
     if isinstance(obj, HOUSING_MODELS):
         return _housing_audience(obj)
     person = _person_of(obj)
@@ -502,7 +510,8 @@ def _comment_scope(own: set[int], actor: Actor) -> Q:
         shared = _shares_to(own).filter(_category_q(category)).values("person_id")
         on_persons |= Q(category=category, person__in=shared)
     on_listings = Q(listing__in=_visible_listings(actor, own).values("pk"))
-    return Q(referral__in=referrals) | on_persons | on_listings
+    on_agenda_items = Q(agenda_item__meeting__in=_visible_meetings(actor, own))
+    return Q(referral__in=referrals) | on_persons | on_listings | on_agenda_items
 
 
 def comment_readers(target: models.Model | None, category: str | None = None) -> set[int]:
@@ -520,6 +529,9 @@ def comment_readers(target: models.Model | None, category: str | None = None) ->
         return {*holders, *shares.values_list("to_agency_id", flat=True)}
     if isinstance(target, Listing):
         return _listing_readers(target)
+    if target is not None and target._meta.label_lower == AGENDA_ITEM:
+        # Everyone who sees the meeting reads the discussion of its agenda.
+        return meeting_agencies(_meeting_of(target))
     raise LookupError(f"hub.access has no comment rule for {type(target).__name__}.")
 
 
@@ -711,3 +723,104 @@ def _housing_audience(obj: models.Model) -> set[str]:
             agencies.add(obj.agency_id)
         return {f"agency.{pk}" for pk in agencies}
     raise LookupError(f"hub.access has no audience rule for {type(obj).__name__}.")
+
+
+# Meetings ---------------------------------------------------------------------------------
+#
+# Meetings live in ``messaging``, which nothing below it may import, so the policy knows their
+# models by label and follows their foreign keys by name. A meeting is seen by the agencies
+# invited to it and by its workspace's coordinating agency, as long as they still sit at the
+# round table; a member agency that was not invited does not see it at all. The coordinating
+# agency's coordinators run it (agenda order, minutes, decisions, approval); caseworkers and
+# coordinators of every invited agency propose agenda items; the agency owning an action item
+# reports its progress.
+
+MEETING = "messaging.meeting"
+AGENDA_ITEM = "messaging.agendaitem"
+ACTION_ITEM = "messaging.actionitem"
+# Each meeting model and the path from it to its meeting.
+MEETING_PARTS = {
+    MEETING: "",
+    "messaging.meetinginvitation": "meeting",
+    "messaging.attendance": "meeting",
+    AGENDA_ITEM: "meeting",
+    "messaging.decision": "agenda_item__meeting",
+    ACTION_ITEM: "meeting",
+    "messaging.minutesversion": "meeting",
+}
+MEETING_RUN_ACTIONS = frozenset(
+    {
+        "change",
+        "cancel",
+        "hold",
+        "close",
+        "invite",
+        "attendance",
+        "order_agenda",
+        "write_minutes",
+        "decide",
+        "add_action_item",
+        "circulate",
+        "approve",
+        "correct",
+    }
+)
+
+
+def _meeting_model() -> type[models.Model]:
+    from django.apps import apps
+
+    return apps.get_model(MEETING)
+
+
+def _visible_meetings(actor: Actor, own: set[int]) -> QuerySet[Any]:
+    """Ids of the meetings the actor sees: invited, or coordinating, at a round table it still sits at."""
+    meetings = _meeting_model()._default_manager
+    invited = meetings.filter(invitations__agency_id__in=own).values("pk")
+    return meetings.filter(
+        Q(pk__in=invited) | Q(workspace__coordinator_agency_id__in=own),
+        workspace__in=Workspace.objects.filter(_visible_workspaces(actor)),
+    ).values("pk")
+
+
+def _visible_meeting_parts(actor: Actor, model: type[models.Model], own: set[int]) -> QuerySet[Any]:
+    path = MEETING_PARTS[model._meta.label_lower]
+    lookup = f"{path}__in" if path else "pk__in"
+    return model._default_manager.filter(**{lookup: _visible_meetings(actor, own)})
+
+
+def _meeting_of(obj: models.Model) -> Any:
+    found: Any = obj
+    path = MEETING_PARTS[obj._meta.label_lower]
+    for step in path.split("__") if path else []:
+        found = getattr(found, step)
+    return found
+
+
+def meeting_agencies(meeting: Any) -> set[int]:
+    """The agencies that see a meeting: those invited, and the coordinating agency."""
+    # An agency that has left the round table since it was invited no longer counts.
+    invited = meeting.invitations.filter(agency__workspace_memberships__workspace_id=meeting.workspace_id).values_list(
+        "agency_id", flat=True
+    )
+    return set(invited) | {meeting.workspace.coordinator_agency_id}
+
+
+def coordinates(actor: Actor, workspace: Workspace) -> bool:
+    """Whether the actor is a coordinator of the agency that coordinates the round table."""
+    return workspace.coordinator_agency_id in agency_ids(actor, Role.COORDINATOR)
+
+
+def _can_meeting(actor: Actor, action: str, obj: models.Model) -> bool:
+    meeting = _meeting_of(obj)
+    if not is_visible(actor, meeting):
+        return False
+    label = obj._meta.label_lower
+    if label == MEETING and action == "propose":
+        return bool(meeting_agencies(meeting) & agency_ids(actor, *CASE_ROLES))
+    if label == ACTION_ITEM and action == "report":
+        item = cast(Any, obj)
+        return item.owner_agency_id in agency_ids(actor, *CASE_ROLES) or coordinates(actor, meeting.workspace)
+    if label in {MEETING, AGENDA_ITEM, ACTION_ITEM} and action in MEETING_RUN_ACTIONS:
+        return coordinates(actor, meeting.workspace)
+    return False

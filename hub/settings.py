@@ -274,6 +274,9 @@ SPECTACULAR_SETTINGS = {
         "HousingRequestStatusEnum": "housing.models.RequestStatus",
         "ReservationStatusEnum": "housing.models.ReservationStatus",
         "TenancyStatusEnum": "housing.models.TenancyStatus",
+        "MeetingStatusEnum": "messaging.models.MeetingStatus",
+        "MinutesStatusEnum": "messaging.models.MinutesStatus",
+        "ActionItemStatusEnum": "messaging.models.ActionItemStatus",
     },
 }
 

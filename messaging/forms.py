@@ -12,7 +12,13 @@ from referrals.models import Category
 class PreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["in_app", "email_referral_received", "email_answer_overdue", "email_mentioned"]
+        fields = [
+            "in_app",
+            "email_referral_received",
+            "email_answer_overdue",
+            "email_mentioned",
+            "email_action_item_due",
+        ]
 
 
 class CommentForm(forms.Form):

@@ -46,8 +46,15 @@ EMAIL_PREFERENCE = {
     NotificationKind.REFERRAL_RECEIVED: "email_referral_received",
     NotificationKind.ANSWER_OVERDUE: "email_answer_overdue",
     NotificationKind.MENTIONED: "email_mentioned",
+    NotificationKind.ACTION_ITEM_DUE: "email_action_item_due",
 }
-PREFERENCE_FIELDS = ("email_referral_received", "email_answer_overdue", "email_mentioned", "in_app")
+PREFERENCE_FIELDS = (
+    "email_referral_received",
+    "email_answer_overdue",
+    "email_mentioned",
+    "email_action_item_due",
+    "in_app",
+)
 
 
 # How long a failed delivery waits before the next attempt; after the last one the task is
@@ -248,9 +255,13 @@ COMMENT_PAGES = {"referral": "referral-detail", "person": "person-detail", "list
 
 
 def comment_url(comment: Comment) -> str:
-    """The link to a comment in its thread, on its target's page."""
+    """The link to a comment in its thread, on its target's page; for a target without a page of its
+    own (an agenda item, so far), the comment itself in the API."""
     target_id = getattr(comment, f"{comment.target_kind}_id")
-    return reverse(COMMENT_PAGES[comment.target_kind], args=[target_id]) + f"#comment-{comment.pk}"
+    page = COMMENT_PAGES.get(comment.target_kind)
+    if page is None:
+        return reverse("api:comment-detail", args=[comment.pk])
+    return reverse(page, args=[target_id]) + f"#comment-{comment.pk}"
 
 
 def _clean_body(body: str) -> str:

@@ -1113,6 +1113,238 @@ HOUSING_UI_ROWS: list[Row] = [
 ]
 
 
+# Meetings: cora plans them for the jobcenter, which coordinates the round table; they invite the social
+# office (bob). The youth office (carol) sits at the round table but is not invited: the meeting does not
+# exist for her. The foreign rows use a meeting of olga's immigration authority at its own round table.
+
+
+def _meeting(w: World, days: int = 7) -> Any:
+    from messaging.meetings import services as meeting_services
+
+    starts = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate() + datetime.timedelta(days=days), datetime.time(10))
+    )
+    return meeting_services.meeting_create(
+        actor=w.cora,
+        workspace=w.workspace,
+        title="Runder Tisch",
+        starts_at=starts,
+        place="Kreishaus",
+        invited_agencies=[w.social_office],
+    )
+
+
+def _held(w: World) -> Any:
+    from messaging.meetings import services as meeting_services
+
+    return meeting_services.meeting_hold(actor=w.cora, meeting=_meeting(w, days=0))
+
+
+def _item(w: World, meeting: Any = None) -> Any:
+    from messaging.meetings import services as meeting_services
+
+    return meeting_services.agenda_item_propose(actor=w.cora, meeting=meeting or _meeting(w), title="Sprachkurse")
+
+
+def _approved(w: World) -> Any:
+    from messaging.meetings import services as meeting_services
+
+    meeting = _held(w)
+    _item(w, meeting)
+    meeting_services.minutes_circulate(actor=w.cora, meeting=meeting)
+    meeting_services.minutes_approve(actor=w.cora, meeting=meeting)
+    return meeting
+
+
+def planned_meeting(w: World) -> list[Any]:
+    return [_meeting(w).pk]
+
+
+def meeting_today(w: World) -> list[Any]:
+    return [_meeting(w, days=0).pk]
+
+
+def held_meeting(w: World) -> list[Any]:
+    return [_held(w).pk]
+
+
+def circulated_meeting(w: World) -> list[Any]:
+    from messaging.meetings import services as meeting_services
+
+    meeting = _held(w)
+    meeting_services.minutes_circulate(actor=w.cora, meeting=meeting)
+    return [meeting.pk]
+
+
+def approved_meeting(w: World) -> list[Any]:
+    return [_approved(w).pk]
+
+
+def meeting_and_social_office(w: World) -> list[Any]:
+    return [_meeting(w).pk, w.social_office.pk]
+
+
+def agenda_item(w: World) -> list[Any]:
+    return [_item(w).pk]
+
+
+def bobs_action_item(w: World) -> list[Any]:
+    from messaging.meetings import services as meeting_services
+
+    found = meeting_services.action_item_create(
+        actor=w.cora,
+        meeting=_held(w),
+        title="Wohnungsangebot prüfen",
+        owner_agency=w.social_office,
+        owner=w.bob,
+        due_on=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    return [found.pk]
+
+
+def olgas_meeting(w: World) -> Any:
+    """A meeting at the immigration authority's own round table, where olga is invited."""
+    from messaging.meetings import services as meeting_services
+
+    oscar = make_user("oscar", "Oscar", "Ortmann")
+    services.staff_create(actor=None, agency=w.immigration, user=oscar, roles=["coordinator"])
+    return meeting_services.meeting_create(
+        actor=oscar,
+        workspace=w.other_workspace,
+        title="Arbeitskreis",
+        starts_at=timezone.now() + datetime.timedelta(days=3),
+        video_url="https://video.example/ak",
+    )
+
+
+def olgas_agenda_item(w: World) -> list[Any]:
+    from messaging.meetings import services as meeting_services
+
+    meeting = olgas_meeting(w)
+    return [meeting_services.agenda_item_propose(actor=w.olga, meeting=meeting, title="Duldungen").pk]
+
+
+def new_meeting_body(w: World) -> dict[str, Any]:
+    starts = timezone.now() + datetime.timedelta(days=10)
+    return {"workspace": w.workspace.pk, "title": "Runder Tisch", "starts_at": starts.isoformat(), "place": "Kreishaus"}
+
+
+def new_action_item_body(w: World) -> dict[str, Any]:
+    return {
+        "meeting": _held(w).pk,
+        "title": "Nachweis anfordern",
+        "owner_agency": w.social_office.pk,
+        "due_on": (timezone.localdate() + datetime.timedelta(days=7)).isoformat(),
+    }
+
+
+SEE_MEETING = only({"alice": 200, "bob": 200, "rita": 200, "adam": 200, "cora": 200}, 404, UNAUTHORISED)
+RUN_MEETING = only({"cora": 200}, 403, UNAUTHORISED, carol=404, olga=404)
+PROPOSERS = {"alice": 201, "bob": 201, "cora": 201}
+
+
+def run_meeting(code: int) -> dict[str, int]:
+    return only({"cora": code}, 403, UNAUTHORISED, carol=404, olga=404)
+
+
+MEETING_ROWS: list[Row] = [
+    Row("api:meeting-list", "GET", API_EVERYONE),
+    Row("api:meeting-list", "POST", only({"cora": 201}, 403, UNAUTHORISED, olga=400), data=new_meeting_body),
+    Row("api:meeting-detail", "GET", SEE_MEETING, planned_meeting),
+    Row(
+        "api:meeting-detail",
+        "GET",
+        only({"olga": 200}, 404, UNAUTHORISED),
+        lambda w: [olgas_meeting(w).pk],
+        label="foreign",
+    ),
+    Row("api:meeting-detail", "PATCH", RUN_MEETING, planned_meeting, {"place": "Jobcenter, Raum 2"}),
+    Row("api:meeting-detail", "PATCH", run_meeting(400), planned_meeting, {"place": "", "extra": 1}, label="invalid"),
+    Row("api:meeting-cancel", "POST", RUN_MEETING, planned_meeting, {"reason": "Krankheit"}),
+    Row("api:meeting-hold", "POST", RUN_MEETING, meeting_today),
+    Row("api:meeting-close", "POST", RUN_MEETING, approved_meeting),
+    Row("api:meeting-invitations", "GET", SEE_MEETING, planned_meeting),
+    Row(
+        "api:meeting-invitations",
+        "POST",
+        run_meeting(201),
+        planned_meeting,
+        lambda w: {"agency": w.youth_office.pk},
+    ),
+    Row("api:meeting-invitation", "DELETE", run_meeting(204), meeting_and_social_office),
+    Row("api:meeting-attendance", "GET", SEE_MEETING, held_meeting),
+    Row(
+        "api:meeting-attendance",
+        "POST",
+        RUN_MEETING,
+        held_meeting,
+        lambda w: {"user": w.bob.pk, "present": True},
+    ),
+    Row("api:meeting-agenda", "GET", SEE_MEETING, planned_meeting),
+    Row(
+        "api:meeting-agenda",
+        "POST",
+        only(PROPOSERS, 404, UNAUTHORISED, rita=403, adam=403),
+        planned_meeting,
+        {"title": "Wohnraum"},
+    ),
+    Row(
+        "api:meeting-agenda",
+        "POST",
+        only({"alice": 400, "bob": 400, "cora": 400}, 404, UNAUTHORISED, rita=403, adam=403),
+        planned_meeting,
+        {"title": ""},
+        label="invalid",
+    ),
+    Row("api:meeting-reorder", "POST", run_meeting(400), planned_meeting, {"order": [999999]}, label="invalid"),
+    Row("api:meeting-circulate", "POST", RUN_MEETING, held_meeting),
+    Row("api:meeting-approve", "POST", RUN_MEETING, circulated_meeting),
+    Row("api:meeting-correct", "POST", run_meeting(400), approved_meeting, {"reason": ""}, label="invalid"),
+    Row("api:meeting-versions", "GET", SEE_MEETING, approved_meeting),
+    Row("api:meeting-carry-over", "POST", RUN_MEETING, planned_meeting),
+    Row("api:agenda-item-detail", "GET", SEE_MEETING, agenda_item),
+    Row("api:agenda-item-detail", "GET", only({"olga": 200}, 404, UNAUTHORISED), olgas_agenda_item, label="foreign"),
+    Row("api:agenda-item-detail", "PATCH", RUN_MEETING, agenda_item, {"title": "Sprachkurse B1"}),
+    Row("api:agenda-item-minutes", "PUT", RUN_MEETING, agenda_item, {"minutes": "Frau H. berichtet", "version": 0}),
+    Row(
+        "api:agenda-item-minutes",
+        "PUT",
+        run_meeting(409),
+        agenda_item,
+        {"minutes": "Veraltet", "version": 5},
+        label="conflict",
+    ),
+    Row("api:agenda-item-minutes", "PUT", run_meeting(400), agenda_item, {"minutes": "x"}, label="invalid"),
+    Row("api:agenda-item-decisions", "GET", SEE_MEETING, agenda_item),
+    Row("api:agenda-item-decisions", "POST", run_meeting(201), agenda_item, {"text": "Kursplatz beantragen"}),
+    Row("api:agenda-item-comments", "GET", SEE_MEETING, agenda_item),
+    Row(
+        "api:agenda-item-comments",
+        "POST",
+        only(PROPOSERS, 404, UNAUTHORISED, rita=403, adam=403),
+        agenda_item,
+        {"body": "Ich bringe die Kursliste mit."},
+    ),
+    Row("api:action-item-list", "GET", API_EVERYONE),
+    Row(
+        "api:action-item-list",
+        "POST",
+        only({"cora": 201}, 403, UNAUTHORISED, carol=400, olga=400),
+        data=new_action_item_body,
+    ),
+    Row("api:action-item-overview", "GET", API_EVERYONE),
+    Row("api:action-item-detail", "GET", SEE_MEETING, bobs_action_item),
+    Row("api:action-item-detail", "PATCH", RUN_MEETING, bobs_action_item, {"note": "Rückruf erbeten"}),
+    Row(
+        "api:action-item-status",
+        "POST",
+        only({"bob": 200, "cora": 200}, 403, UNAUTHORISED, carol=404, olga=404),
+        bobs_action_item,
+        {"status": "done"},
+    ),
+]
+
+
 ROWS: list[Row] = (
     NOTIFICATION_ROWS
     + UI_ROWS
@@ -1124,4 +1356,5 @@ ROWS: list[Row] = (
     + COMMENT_ROWS
     + HOUSING_ROWS
     + HOUSING_UI_ROWS
+    + MEETING_ROWS
 )

@@ -41,7 +41,13 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 class PreferenceSerializer(serializers.ModelSerializer[NotificationPreference]):
     class Meta:
         model = NotificationPreference
-        fields = ["in_app", "email_referral_received", "email_answer_overdue", "email_mentioned"]
+        fields = [
+            "in_app",
+            "email_referral_received",
+            "email_answer_overdue",
+            "email_mentioned",
+            "email_action_item_due",
+        ]
 
 
 class PreferenceInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
@@ -49,6 +55,7 @@ class PreferenceInputSerializer(StrictInputMixin, serializers.Serializer[Any]):
     email_referral_received = serializers.BooleanField(required=False)
     email_answer_overdue = serializers.BooleanField(required=False)
     email_mentioned = serializers.BooleanField(required=False)
+    email_action_item_due = serializers.BooleanField(required=False)
 
 
 ReadAllSerializer = inline_serializer("NotificationReadAll", fields={"marked_read": serializers.IntegerField()})

@@ -24,6 +24,7 @@ from django.db.models import ProtectedError, QuerySet
 from agencies import services
 from agencies.models import Agency, AgencyKind, Invitation, Role, Staff, User, Workspace, WorkspaceMembership
 from housing.demo import create_demo_housing, delete_demo_housing
+from messaging.demo import create_demo_meetings, delete_demo_meetings
 from referrals.demo import create_demo_cases, create_demo_plans, delete_demo_cases
 
 DEMO_PASSWORD = "demo-passwort-2026"  # noqa: S105 (the published demo password)
@@ -268,6 +269,7 @@ class Command(BaseCommand):
         demo_usernames = [username(person) for person in [*PEOPLE, FORMER]]
         users |= set(User.objects.filter(username__in=demo_usernames).values_list("pk", flat=True))
         try:
+            delete_demo_meetings(list(Workspace.objects.filter(coordinator_agency__in=agencies)))
             delete_demo_housing(agencies)
             delete_demo_cases(agencies)
             Workspace.objects.filter(coordinator_agency__in=agencies).delete()
@@ -341,6 +343,8 @@ class Command(BaseCommand):
         round_tables = list(Workspace.objects.filter(coordinator_agency=agencies["sozialamt"]))
         flats = create_demo_housing(agencies, users, round_tables)
         self.stdout.write(f"Created {flats} flats with rent limits, requests, reservations and tenancies.")
+        meetings = create_demo_meetings(agencies, users, round_tables[0])
+        self.stdout.write(f"Created {meetings} round-table meetings with minutes, decisions and action items.")
 
     def print_logins(self) -> None:
         rows = [("Username", "Name", "Agency", "Roles")]
