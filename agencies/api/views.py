@@ -9,11 +9,11 @@ may not act on answer 403 (``hub.api.AccessPolicy``).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -36,18 +36,9 @@ from agencies.api.serializers import (
     WorkspaceSerializer,
 )
 from agencies.filters import AgencyFilterSet, StaffFilterSet, WorkspaceFilterSet
-from agencies.models import Agency, Invitation, Staff, User, Workspace, WorkspaceMembership
+from agencies.models import Agency, Invitation, Staff, Workspace, WorkspaceMembership
 from hub import access
-from hub.api import AccessPolicy, HubAPIMixin, SingleObjectSchema
-
-NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
-FORBIDDEN = OpenApiResponse(description=_("Visible to you, but you may not do this."))
-BAD_REQUEST = OpenApiResponse(description=_("Invalid input; the body maps field names to messages."))
-
-
-def _actor(request: Request) -> User:
-    """The authenticated user; IsAuthenticated has run before any handler."""
-    return cast(User, request.user)
+from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, SingleObjectSchema, request_actor
 
 
 class HubViewSet[M: Agency | Staff | Invitation | Workspace](HubAPIMixin, viewsets.GenericViewSet[M]):
@@ -79,13 +70,13 @@ class AgencyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubViewSet
     access_actions: ClassVar[dict[str, str]] = {"update": "change", "partial_update": "change"}
 
     def get_queryset(self) -> QuerySet[Agency]:
-        return selectors.agency_list(_actor(self.request))
+        return selectors.agency_list(request_actor(self.request))
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         agency = self.get_object()
         serializer = self.get_serializer(agency, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.agency_update(actor=_actor(request), agency=agency, **serializer.validated_data)
+        services.agency_update(actor=request_actor(request), agency=agency, **serializer.validated_data)
         return Response(self.get_serializer(self.refetch(agency.pk)).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -123,7 +114,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubViewSet[
     }
 
     def get_queryset(self) -> QuerySet[Staff]:
-        return selectors.staff_list(_actor(self.request))
+        return selectors.staff_list(request_actor(self.request))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         staff = self.get_object()
@@ -131,7 +122,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubViewSet[
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.staff_update(
-            actor=_actor(request),
+            actor=request_actor(request),
             staff=staff,
             roles=data.get("roles", staff.roles),
             job_title=data.get("job_title"),
@@ -142,13 +133,13 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubViewSet[
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: int) -> Response:
         staff = self.get_object()
-        services.staff_deactivate(actor=_actor(request), staff=staff)
+        services.staff_deactivate(actor=request_actor(request), staff=staff)
         return Response(self.get_serializer(self.refetch(staff.pk)).data)
 
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, pk: int) -> Response:
         staff = self.get_object()
-        services.staff_reactivate(actor=_actor(request), staff=staff)
+        services.staff_reactivate(actor=request_actor(request), staff=staff)
         return Response(self.get_serializer(self.refetch(staff.pk)).data)
 
 
@@ -172,17 +163,17 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubVie
     access_actions: ClassVar[dict[str, str]] = {"revoke": "revoke"}
 
     def get_queryset(self) -> QuerySet[Invitation]:
-        return selectors.invitation_list(_actor(self.request))
+        return selectors.invitation_list(request_actor(self.request))
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         return InvitationCreateSerializer if self.action == "create" else InvitationSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
         # The agencies an id may name: those the actor sees; any other reads as nonexistent.
-        return {**super().get_serializer_context(), "agencies": access.visible(_actor(self.request), Agency)}
+        return {**super().get_serializer_context(), "agencies": access.visible(request_actor(self.request), Agency)}
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         invitation, token = services.staff_invite(actor=actor, **serializer.validated_data)
@@ -193,7 +184,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubVie
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: int) -> Response:
         invitation = self.get_object()
-        services.invitation_revoke(actor=_actor(request), invitation=invitation)
+        services.invitation_revoke(actor=request_actor(request), invitation=invitation)
         return Response(self.get_serializer(self.refetch(invitation.pk)).data)
 
 
@@ -225,17 +216,17 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubView
     }
 
     def get_queryset(self) -> QuerySet[Workspace]:
-        return selectors.workspace_list(_actor(self.request))
+        return selectors.workspace_list(request_actor(self.request))
 
     def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         return WorkspaceCreateSerializer if self.action == "create" else WorkspaceSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
         # The agencies a new workspace may name: those the actor sees; any other reads as nonexistent.
-        return {**super().get_serializer_context(), "agencies": access.visible(_actor(self.request), Agency)}
+        return {**super().get_serializer_context(), "agencies": access.visible(request_actor(self.request), Agency)}
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         # Asked first, so that someone who may not open workspaces learns nothing from validation.
         access.require(actor, "create", Workspace)
         serializer = self.get_serializer(data=request.data)
@@ -248,7 +239,7 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubView
         workspace = self.get_object()
         serializer = self.get_serializer(workspace, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.workspace_update(actor=_actor(request), workspace=workspace, **serializer.validated_data)
+        services.workspace_update(actor=request_actor(request), workspace=workspace, **serializer.validated_data)
         return Response(self.get_serializer(self.refetch(workspace.pk)).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -270,7 +261,9 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubView
     def members(self, request: Request, pk: int) -> Response:
         workspace = self.get_object()
         memberships = (
-            access.visible(_actor(request), WorkspaceMembership).filter(workspace=workspace).select_related("agency")
+            access.visible(request_actor(request), WorkspaceMembership)
+            .filter(workspace=workspace)
+            .select_related("agency")
         )
         return Response(WorkspaceMembershipSerializer(memberships, many=True).data)
 
@@ -291,7 +284,7 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubView
         )
         serializer.is_valid(raise_exception=True)
         membership = services.workspace_add_agency(
-            actor=_actor(request), workspace=workspace, agency=serializer.validated_data["agency"]
+            actor=request_actor(request), workspace=workspace, agency=serializer.validated_data["agency"]
         )
         body = WorkspaceMembershipSerializer(membership).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -304,7 +297,7 @@ class WorkspaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubView
     @action(detail=True, methods=["delete"], url_path="members/<int:membership_id>", url_name="member")
     def remove_member(self, request: Request, pk: int, membership_id: int) -> Response:
         workspace = self.get_object()
-        actor = _actor(request)
+        actor = request_actor(request)
         membership = access.get_visible_or_404(actor, WorkspaceMembership, pk=membership_id, workspace=workspace)
         services.workspace_remove_agency(actor=actor, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -319,4 +312,4 @@ class MeViewSet(HubAPIMixin, viewsets.ViewSet):
 
     @extend_schema(summary=_("You: your account and your memberships"), responses={200: MeSerializer})
     def list(self, request: Request) -> Response:
-        return Response(MeSerializer(_actor(request)).data)
+        return Response(MeSerializer(request_actor(request)).data)

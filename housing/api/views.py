@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from agencies.models import Agency, User, Workspace
+from agencies.models import Agency, Workspace
 from housing import selectors, services
 from housing.api import serializers as s
 from housing.filters import (
@@ -47,16 +47,8 @@ from housing.models import (
     Tenancy,
 )
 from hub import access
-from hub.api import AccessPolicy, HubAPIMixin
+from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, request_actor
 from referrals.models import Household
-
-NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
-FORBIDDEN = OpenApiResponse(description=_("Visible to you, but you may not do this."))
-BAD_REQUEST = OpenApiResponse(description=_("Invalid input; the body maps field names to messages."))
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class HousingViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
@@ -70,7 +62,7 @@ class HousingViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
 
     def scopes(self) -> dict[str, QuerySet[Any]]:
         """What ids in a request body may name: only rows the actor may name there."""
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         own = access.agency_ids(actor)
         households = access.visible(actor, Household)
         incoming = HousingRequest.objects.filter(
@@ -97,7 +89,7 @@ class HousingViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
         context = dict(super().get_serializer_context())
         if getattr(self, "swagger_fake_view", False):
             return context
-        return {**context, **self.scopes(), "own_agencies": access.agency_ids(_actor(self.request))}
+        return {**context, **self.scopes(), "own_agencies": access.agency_ids(request_actor(self.request))}
 
     def validated(self, serializer_class: type[Any], data: Any = None) -> dict[str, Any]:
         serializer = serializer_class(
@@ -146,7 +138,9 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change"}
 
     def get_queryset(self) -> QuerySet[Listing]:
-        return selectors.with_photos(selectors.listing_list(_actor(self.request))).order_by("district", "street", "pk")
+        return selectors.with_photos(selectors.listing_list(request_actor(self.request))).order_by(
+            "district", "street", "pk"
+        )
 
     def show(self, listings: Sequence[Listing]) -> dict[str, Any]:
         return {**self.get_serializer_context(), "sizes": selectors.sizes_within_limits(listings)}
@@ -166,7 +160,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
         return self.answer(self.get_object().pk)
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         access.require(actor, "create", Listing)
         data = self.validated(s.ListingCreateSerializer)
         owner = data.pop("owner_agency", None)
@@ -184,12 +178,12 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
             listing, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        services.listing_update(actor=_actor(request), listing=listing, **serializer.validated_data)
+        services.listing_update(actor=request_actor(request), listing=listing, **serializer.validated_data)
         return self.answer(listing.pk)
 
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         listing = self.get_object()
         if not access.can(actor, "change", listing):
             raise PermissionDenied
@@ -199,7 +193,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
 
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         listing = self.get_object()
         # The history names households: it is the managing agency's record.
         if listing.owner_agency_id not in access.agency_ids(actor):
@@ -220,7 +214,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def shares(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         listing = self.get_object()
         access.require(actor, "share", listing)
         if request.method == "GET":
@@ -237,7 +231,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
     )
     @action(detail=True, methods=["delete"], url_path=r"shares/(?P<share_id>[0-9]+)", url_name="share")
     def share(self, request: Request, pk: int, share_id: str) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         listing = self.get_object()
         access.require(actor, "share", listing)
         found = get_object_or_404(access.visible(actor, ListingShare).filter(listing=listing), pk=int(share_id))
@@ -261,7 +255,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
         filter_backends=[],
     )
     def photos(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         listing = self.get_object()
         if request.method == "GET":
             return Response(s.PhotoSerializer(selectors.listing_photos(actor, listing), many=True).data)
@@ -273,7 +267,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
     @extend_schema(summary=_("Delete a photo"), request=None, responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
     @action(detail=True, methods=["delete"], url_path=r"photos/(?P<photo_id>[0-9]+)", url_name="photo")
     def photo(self, request: Request, pk: int, photo_id: str) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         listing = self.get_object()
         found = get_object_or_404(selectors.listing_photos(actor, listing), pk=int(photo_id))
         services.photo_delete(actor=actor, photo=found)
@@ -281,7 +275,7 @@ class ListingViewSet(mixins.ListModelMixin, HousingViewSet[Listing]):
 
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def occupancy(self, request: Request) -> Response:
-        rows = selectors.occupancy_by_district(_actor(request))
+        rows = selectors.occupancy_by_district(request_actor(request))
         return Response(s.OccupancySerializer(rows, many=True).data)
 
 
@@ -315,10 +309,10 @@ class RentLimitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Housing
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change", "destroy": "delete"}
 
     def get_queryset(self) -> QuerySet[RentLimit]:
-        return selectors.rent_limit_list(_actor(self.request))
+        return selectors.rent_limit_list(request_actor(self.request))
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         access.require(actor, "create", RentLimit)
         data = self.validated(s.RentLimitCreateSerializer)
         limit = services.rent_limit_create(actor=actor, **data)
@@ -330,11 +324,11 @@ class RentLimitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Housing
             limit, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        services.rent_limit_update(actor=_actor(request), rent_limit=limit, **serializer.validated_data)
+        services.rent_limit_update(actor=request_actor(request), rent_limit=limit, **serializer.validated_data)
         return Response(s.RentLimitSerializer(self.refetch(limit.pk)).data)
 
     def destroy(self, request: Request, pk: int) -> Response:
-        services.rent_limit_delete(actor=_actor(request), rent_limit=self.get_object())
+        services.rent_limit_delete(actor=request_actor(request), rent_limit=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -352,10 +346,10 @@ class OverLimitApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = s.OverLimitApprovalSerializer
 
     def get_queryset(self) -> QuerySet[OverLimitApproval]:
-        return selectors.approval_list(_actor(self.request)).order_by("-approved_at", "-pk")
+        return selectors.approval_list(request_actor(self.request)).order_by("-approved_at", "-pk")
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         access.require(actor, "create", OverLimitApproval)
         data = self.validated(s.OverLimitApprovalCreateSerializer)
         approval = services.over_limit_approve(actor=actor, **data)
@@ -398,10 +392,10 @@ class HousingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ho
     access_actions: ClassVar[dict[str, str]] = {"withdraw": "withdraw", "decline": "decline", "accept": "accept"}
 
     def get_queryset(self) -> QuerySet[HousingRequest]:
-        return selectors.housing_request_list(_actor(self.request)).order_by("-created_at", "-pk")
+        return selectors.housing_request_list(request_actor(self.request)).order_by("-created_at", "-pk")
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         access.require(actor, "create", HousingRequest)
         data = self.validated(s.HousingRequestCreateSerializer)
         found = services.housing_request_create(actor=actor, **data)
@@ -411,19 +405,19 @@ class HousingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ho
     def withdraw(self, request: Request, pk: int) -> Response:
         found = self.get_object()
         data = self.validated(s.NoteSerializer)
-        services.housing_request_withdraw(actor=_actor(request), request=found, **data)
+        services.housing_request_withdraw(actor=request_actor(request), request=found, **data)
         return Response(s.HousingRequestSerializer(self.refetch(found.pk)).data)
 
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: int) -> Response:
         found = self.get_object()
         data = self.validated(s.NoteSerializer)
-        services.housing_request_decline(actor=_actor(request), request=found, **data)
+        services.housing_request_decline(actor=request_actor(request), request=found, **data)
         return Response(s.HousingRequestSerializer(self.refetch(found.pk)).data)
 
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         found = self.get_object()
         data = self.validated(s.RequestAcceptSerializer)
         reservation = services.housing_request_accept(actor=actor, request=found, **data)
@@ -460,10 +454,10 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Housi
     access_actions: ClassVar[dict[str, str]] = {"release": "release", "allocate": "allocate"}
 
     def get_queryset(self) -> QuerySet[Reservation]:
-        return selectors.reservation_list(_actor(self.request)).order_by("-reserved_at", "-pk")
+        return selectors.reservation_list(request_actor(self.request)).order_by("-reserved_at", "-pk")
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         if not access.agency_ids(actor, *access.HOUSING_ROLES):
             raise PermissionDenied
         data = self.validated(s.ReservationCreateSerializer)
@@ -474,12 +468,12 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Housi
     def release(self, request: Request, pk: int) -> Response:
         reservation = self.get_object()
         data = self.validated(s.NoteSerializer)
-        services.reservation_release(actor=_actor(request), reservation=reservation, **data)
+        services.reservation_release(actor=request_actor(request), reservation=reservation, **data)
         return Response(s.ReservationSerializer(self.refetch(reservation.pk)).data)
 
     @action(detail=True, methods=["post"])
     def allocate(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         reservation = self.get_object()
         data = self.validated(s.AllocateSerializer)
         tenancy = services.tenancy_allocate(actor=actor, reservation=reservation, **data)
@@ -515,27 +509,27 @@ class TenancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HousingVi
     access_actions: ClassVar[dict[str, str]] = {"move_in": "move_in", "move_out": "move_out", "handover": "handover"}
 
     def get_queryset(self) -> QuerySet[Tenancy]:
-        return selectors.tenancy_list(_actor(self.request)).order_by("-allocated_at", "-pk")
+        return selectors.tenancy_list(request_actor(self.request)).order_by("-allocated_at", "-pk")
 
     @action(detail=True, methods=["post"], url_path="move-in")
     def move_in(self, request: Request, pk: int) -> Response:
         tenancy = self.get_object()
         data = self.validated(s.MoveInSerializer)
-        services.tenancy_move_in(actor=_actor(request), tenancy=tenancy, **data)
+        services.tenancy_move_in(actor=request_actor(request), tenancy=tenancy, **data)
         return Response(s.TenancySerializer(self.refetch(tenancy.pk)).data)
 
     @action(detail=True, methods=["post"], url_path="move-out")
     def move_out(self, request: Request, pk: int) -> Response:
         tenancy = self.get_object()
         data = self.validated(s.MoveOutSerializer)
-        services.tenancy_move_out(actor=_actor(request), tenancy=tenancy, **data)
+        services.tenancy_move_out(actor=request_actor(request), tenancy=tenancy, **data)
         return Response(s.TenancySerializer(self.refetch(tenancy.pk)).data)
 
     @action(detail=True, methods=["post"])
     def handover(self, request: Request, pk: int) -> Response:
         tenancy = self.get_object()
         data = self.validated(s.HandoverSerializer)
-        services.tenancy_handover(actor=_actor(request), tenancy=tenancy, **data)
+        services.tenancy_handover(actor=request_actor(request), tenancy=tenancy, **data)
         return Response(s.TenancySerializer(self.refetch(tenancy.pk)).data)
 
 
@@ -565,10 +559,10 @@ class HousingMatchViewSet(HousingViewSet[Listing]):
     filter_backends = ()
 
     def get_queryset(self) -> QuerySet[Listing]:
-        return selectors.listing_list(_actor(self.request))
+        return selectors.listing_list(request_actor(self.request))
 
     def list(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         data = self.validated(s.MatchQuerySerializer, request.query_params)
         districts = data.get("districts")
         profile = selectors.match_profile(

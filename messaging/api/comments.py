@@ -7,33 +7,24 @@ member may read but not write (403, before the body is read). Writes go through 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer
-from agencies.models import User
 from housing.models import Listing
 from hub import access
-from hub.api import HubAPIMixin, StrictInputMixin
+from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, HubAPIMixin, StrictInputMixin, request_actor
 from messaging import selectors, services
 from messaging.models import COMMENT_MAX_LENGTH, Comment
 from referrals.models import Category, Person, Referral
-
-NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
-FORBIDDEN = OpenApiResponse(description=_("Visible to you, but you may not do this."))
-BAD_REQUEST = OpenApiResponse(description=_("Invalid input; the body maps field names to messages."))
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class CommentSerializer(serializers.ModelSerializer[Comment]):
@@ -107,16 +98,18 @@ class TargetCommentsView(HubAPIMixin, generics.ListAPIView[Comment]):
 
     def get_target(self) -> Model:
         if not hasattr(self, "_target"):
-            self._target = access.get_visible_or_404(_actor(self.request), self.target_model, pk=self.kwargs["pk"])
+            self._target = access.get_visible_or_404(
+                request_actor(self.request), self.target_model, pk=self.kwargs["pk"]
+            )
         return self._target
 
     def get_queryset(self) -> QuerySet[Comment]:
         if getattr(self, "swagger_fake_view", False):  # schema generation runs without a user
             return Comment.objects.none()
-        return selectors.comment_thread(_actor(self.request), self.get_target())
+        return selectors.comment_thread(request_actor(self.request), self.get_target())
 
     def post(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         target = self.get_target()
         if not access.can(actor, "comment", target):
             raise PermissionDenied
@@ -199,10 +192,10 @@ class CommentDetailView(HubAPIMixin, generics.GenericAPIView[Comment]):
         return Comment.objects.none()  # one comment at a time, through the selector
 
     def comment(self) -> Comment:
-        return selectors.comment_detail(_actor(self.request), self.kwargs["pk"])
+        return selectors.comment_detail(request_actor(self.request), self.kwargs["pk"])
 
     def answer(self, comment: Comment) -> Response:
-        fresh = selectors.comment_detail(_actor(self.request), comment.pk)
+        fresh = selectors.comment_detail(request_actor(self.request), comment.pk)
         return Response(CommentSerializer(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(summary=_("One comment"), responses={200: CommentSerializer, 404: NOT_FOUND})
@@ -215,7 +208,7 @@ class CommentDetailView(HubAPIMixin, generics.GenericAPIView[Comment]):
         responses={200: CommentSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def patch(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         comment = self.comment()
         access.require(actor, "change", comment)
         body = CommentUpdateSerializer(data=request.data)
@@ -227,7 +220,7 @@ class CommentDetailView(HubAPIMixin, generics.GenericAPIView[Comment]):
         responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def delete(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         comment = self.comment()
         access.require(actor, "delete", comment)
         services.comment_delete(actor=actor, comment=comment)

@@ -33,7 +33,7 @@ from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer
 from agencies.models import Agency, Staff, User, Workspace
 from housing.api.serializers import ScopedIdField
 from hub import access
-from hub.api import AccessPolicy, HubAPIMixin, StrictInputMixin
+from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, StrictInputMixin, request_actor
 from messaging.api.comments import CommentInputSerializer, CommentSerializer, TargetCommentsView
 from messaging.meetings import selectors, services
 from messaging.meetings.filters import ActionItemFilterSet, MeetingFilterSet
@@ -48,15 +48,6 @@ from messaging.models import (
     MinutesVersion,
 )
 from referrals.models import Category, Consent, LegalBasis, Person, Referral, Urgency
-
-NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
-FORBIDDEN = OpenApiResponse(description=_("Visible to you, but you may not do this."))
-BAD_REQUEST = OpenApiResponse(description=_("Invalid input; the body maps field names to messages."))
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
-
 
 # Serializers: output --------------------------------------------------------------------------
 
@@ -371,7 +362,7 @@ class MeetingAPIViewSet[M: Any](HubAPIMixin, viewsets.GenericViewSet[M]):
 
     def scopes(self) -> dict[str, QuerySet[Any]]:
         """What ids in a request body may name: only rows the caller may see (any other reads as nonexistent)."""
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         staff = access.visible(actor, Staff).filter(is_active=True).values("user_id")
         return {
             "workspaces": access.visible(actor, Workspace),
@@ -473,10 +464,10 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
     }
 
     def get_queryset(self) -> QuerySet[Meeting]:
-        return selectors.meeting_list(_actor(self.request))
+        return selectors.meeting_list(request_actor(self.request))
 
     def answer(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
-        meeting = selectors.meeting_detail(_actor(self.request), pk)
+        meeting = selectors.meeting_detail(request_actor(self.request), pk)
         return Response(MeetingDetailSerializer(meeting, context=self.get_serializer_context()).data, status=code)
 
     def retrieve(self, request: Request, pk: int) -> Response:
@@ -485,31 +476,31 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
     def create(self, request: Request) -> Response:
         data = self.validated(MeetingCreateSerializer)
         workspace = data.pop("workspace")
-        access.require(_actor(request), "plan_meeting", workspace)
-        meeting = services.meeting_create(actor=_actor(request), workspace=workspace, **data)
+        access.require(request_actor(request), "plan_meeting", workspace)
+        meeting = services.meeting_create(actor=request_actor(request), workspace=workspace, **data)
         return self.answer(meeting.pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: int) -> Response:
         meeting = self.get_object()
-        services.meeting_update(actor=_actor(request), meeting=meeting, **self.validated(MeetingWriteSerializer))
+        services.meeting_update(actor=request_actor(request), meeting=meeting, **self.validated(MeetingWriteSerializer))
         return self.answer(meeting.pk)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: int) -> Response:
         meeting = self.get_object()
-        services.meeting_cancel(actor=_actor(request), meeting=meeting, **self.validated(ReasonSerializer))
+        services.meeting_cancel(actor=request_actor(request), meeting=meeting, **self.validated(ReasonSerializer))
         return self.answer(meeting.pk)
 
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk: int) -> Response:
         meeting = self.get_object()
-        services.meeting_hold(actor=_actor(request), meeting=meeting)
+        services.meeting_hold(actor=request_actor(request), meeting=meeting)
         return self.answer(meeting.pk)
 
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: int) -> Response:
         meeting = self.get_object()
-        services.meeting_close(actor=_actor(request), meeting=meeting)
+        services.meeting_close(actor=request_actor(request), meeting=meeting)
         return self.answer(meeting.pk)
 
     @extend_schema(
@@ -525,7 +516,7 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def invitations(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         meeting = self.get_object()
         if request.method == "POST":
             access.require(actor, "invite", meeting)
@@ -541,7 +532,7 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
     )
     @action(detail=True, methods=["delete"], url_path=r"invitations/(?P<agency_id>[0-9]+)", url_name="invitation")
     def invitation(self, request: Request, pk: int, agency_id: str) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         meeting = self.get_object()
         access.require(actor, "invite", meeting)
         agency = get_object_or_404(
@@ -561,7 +552,7 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def attendance(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         meeting = self.get_object()
         if request.method == "GET":
             return Response(AttendanceSerializer(selectors.attendance_list(actor, meeting), many=True).data)
@@ -582,7 +573,7 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def agenda(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         meeting = self.get_object()
         if request.method == "GET":
             return Response(AgendaItemFullSerializer(selectors.agenda(actor, meeting), many=True).data)
@@ -593,19 +584,19 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
 
     @action(detail=True, methods=["post"])
     def reorder(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         meeting = self.get_object()
         services.agenda_item_reorder(actor=actor, meeting=meeting, **self.validated(ReorderSerializer))
         return Response(AgendaItemSerializer(selectors.agenda(actor, meeting), many=True).data)
 
     @action(detail=True, methods=["post"])
     def circulate(self, request: Request, pk: int) -> Response:
-        version = services.minutes_circulate(actor=_actor(request), meeting=self.get_object())
+        version = services.minutes_circulate(actor=request_actor(request), meeting=self.get_object())
         return Response(MinutesVersionSerializer(version).data)
 
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: int) -> Response:
-        version = services.minutes_approve(actor=_actor(request), meeting=self.get_object())
+        version = services.minutes_approve(actor=request_actor(request), meeting=self.get_object())
         return Response(MinutesVersionSerializer(version).data)
 
     @action(detail=True, methods=["post"])
@@ -614,18 +605,18 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
         data = self.validated(CorrectSerializer)
         corrections = {row["item"]: row["minutes"] for row in data["corrections"]}
         version = services.minutes_correct(
-            actor=_actor(request), meeting=meeting, corrections=corrections, reason=data["reason"]
+            actor=request_actor(request), meeting=meeting, corrections=corrections, reason=data["reason"]
         )
         return Response(MinutesVersionSerializer(version).data)
 
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request: Request, pk: int) -> Response:
-        rows = selectors.minutes_versions(_actor(request), self.get_object())
+        rows = selectors.minutes_versions(request_actor(request), self.get_object())
         return Response(MinutesVersionSerializer(rows, many=True).data)
 
     @action(detail=True, methods=["post"], url_path="carry-over")
     def carry_over(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         moved = services.action_items_carry_over(actor=actor, meeting=self.get_object())
         rows = selectors.with_case_labels(actor, selectors.action_item_list(actor).filter(pk__in=[m.pk for m in moved]))
         return Response(ActionItemSerializer(rows, many=True).data)
@@ -653,10 +644,10 @@ class AgendaItemViewSet(MeetingAPIViewSet[AgendaItem]):
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "order_agenda", "minutes": "write_minutes"}
 
     def get_queryset(self) -> QuerySet[AgendaItem]:
-        return selectors.agenda_items(_actor(self.request))
+        return selectors.agenda_items(request_actor(self.request))
 
     def show(self, pk: int, serializer: type[serializers.Serializer[Any]] = AgendaItemSerializer) -> Response:
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         item = selectors.agenda_item_detail(actor, pk)
         if serializer is AgendaItemFullSerializer:
             item = next(found for found in selectors.agenda(actor, item.meeting) if found.pk == pk)
@@ -667,7 +658,9 @@ class AgendaItemViewSet(MeetingAPIViewSet[AgendaItem]):
 
     def partial_update(self, request: Request, pk: int) -> Response:
         item = self.get_object()
-        services.agenda_item_update(actor=_actor(request), item=item, **self.validated(AgendaItemUpdateSerializer))
+        services.agenda_item_update(
+            actor=request_actor(request), item=item, **self.validated(AgendaItemUpdateSerializer)
+        )
         return self.show(item.pk)
 
     @action(detail=True, methods=["put"])
@@ -676,7 +669,7 @@ class AgendaItemViewSet(MeetingAPIViewSet[AgendaItem]):
         data = self.validated(MinutesInputSerializer)
         try:
             services.agenda_item_update_minutes(
-                actor=_actor(request), item=item, minutes=data["minutes"], expected_version=data["version"]
+                actor=request_actor(request), item=item, minutes=data["minutes"], expected_version=data["version"]
             )
         except services.MinutesConflict as conflict:
             body = {
@@ -702,7 +695,7 @@ class AgendaItemViewSet(MeetingAPIViewSet[AgendaItem]):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def decisions(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         item = self.get_object()
         if request.method == "GET":
             return Response(DecisionSerializer(selectors.decisions_of(actor, item), many=True).data)
@@ -742,17 +735,19 @@ class ActionItemViewSet(mixins.ListModelMixin, MeetingAPIViewSet[ActionItem]):
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change", "set_status": "report"}
 
     def get_queryset(self) -> QuerySet[ActionItem]:
-        return selectors.action_item_list(_actor(self.request))
+        return selectors.action_item_list(request_actor(self.request))
 
     def show(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
-        return Response(ActionItemSerializer(selectors.action_item_detail(_actor(self.request), pk)).data, status=code)
+        return Response(
+            ActionItemSerializer(selectors.action_item_detail(request_actor(self.request), pk)).data, status=code
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.labelled(self.filter_queryset(self.get_queryset()))
 
     def labelled(self, queryset: QuerySet[ActionItem]) -> Response:
         page = self.paginate_queryset(queryset)
-        rows = selectors.with_case_labels(_actor(self.request), page if page is not None else queryset)
+        rows = selectors.with_case_labels(request_actor(self.request), page if page is not None else queryset)
         data = ActionItemSerializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
@@ -760,7 +755,7 @@ class ActionItemViewSet(mixins.ListModelMixin, MeetingAPIViewSet[ActionItem]):
         return self.show(self.get_object().pk)
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         data = self.validated(ActionItemCreateSerializer)
         meeting = data.pop("meeting")
         if not access.can(actor, "add_action_item", meeting):
@@ -770,18 +765,22 @@ class ActionItemViewSet(mixins.ListModelMixin, MeetingAPIViewSet[ActionItem]):
 
     def partial_update(self, request: Request, pk: int) -> Response:
         item = self.get_object()
-        services.action_item_update(actor=_actor(request), item=item, **self.validated(ActionItemUpdateSerializer))
+        services.action_item_update(
+            actor=request_actor(request), item=item, **self.validated(ActionItemUpdateSerializer)
+        )
         return self.show(item.pk)
 
     @action(detail=True, methods=["post"], url_path="status", url_name="status")
     def set_status(self, request: Request, pk: int) -> Response:
         item = self.get_object()
-        services.action_item_set_status(actor=_actor(request), item=item, **self.validated(ActionItemStatusSerializer))
+        services.action_item_set_status(
+            actor=request_actor(request), item=item, **self.validated(ActionItemStatusSerializer)
+        )
         return self.show(item.pk)
 
     @action(detail=False, methods=["get"])
     def overview(self, request: Request) -> Response:
-        return self.labelled(self.filter_queryset(selectors.action_item_overview(_actor(request))))
+        return self.labelled(self.filter_queryset(selectors.action_item_overview(request_actor(request))))
 
 
 @extend_schema(tags=["comments"])

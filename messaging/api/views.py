@@ -6,7 +6,7 @@ user's id answers 404 like a missing one. Writes go through ``messaging.services
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -18,14 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import User
-from hub.api import HubAPIMixin, StrictInputMixin
+from hub.api import HubAPIMixin, StrictInputMixin, request_actor
 from messaging import selectors, services
 from messaging.models import Notification, NotificationPreference
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
@@ -74,18 +69,18 @@ class NotificationViewSet(
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):  # schema generation runs without a user
             return Notification.objects.none()
-        return selectors.notifications_for(_actor(self.request))
+        return selectors.notifications_for(request_actor(self.request))
 
     @extend_schema(summary=_("Mark a notification as read"), request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: int | None = None) -> Response:
-        notification = services.notification_mark_read(actor=_actor(request), notification=self.get_object())
+        notification = services.notification_mark_read(actor=request_actor(request), notification=self.get_object())
         return Response(NotificationSerializer(notification).data)
 
     @extend_schema(summary=_("Mark all your notifications as read"), request=None, responses={200: ReadAllSerializer})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        return Response({"marked_read": services.notification_mark_all_read(actor=_actor(request))})
+        return Response({"marked_read": services.notification_mark_all_read(actor=request_actor(request))})
 
 
 @extend_schema(tags=["notifications"])
@@ -96,7 +91,7 @@ class NotificationPreferenceView(HubAPIMixin, APIView):
 
     @extend_schema(summary=_("Your notification preferences"), responses={200: PreferenceSerializer})
     def get(self, request: Request) -> Response:
-        return Response(PreferenceSerializer(selectors.preference_for(_actor(request))).data)
+        return Response(PreferenceSerializer(selectors.preference_for(request_actor(request))).data)
 
     @extend_schema(
         summary=_("Change your notification preferences"),
@@ -106,5 +101,5 @@ class NotificationPreferenceView(HubAPIMixin, APIView):
     def patch(self, request: Request) -> Response:
         body = PreferenceInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        preference = services.preference_update(actor=_actor(request), **body.validated_data)
+        preference = services.preference_update(actor=request_actor(request), **body.validated_data)
         return Response(PreferenceSerializer(preference).data)

@@ -14,7 +14,7 @@ of other categories are left out of the answer, never sent empty.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -39,7 +39,7 @@ from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer,
 from agencies.api.serializers import VisibleAgencyListField as AgencyListField
 from agencies.models import Agency, User
 from hub import access
-from hub.api import AccessPolicy, HubAPIMixin, StrictInputMixin
+from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, StrictInputMixin, request_actor
 from referrals import selectors, services
 from referrals.filters import ConsentFilterSet, PersonFilterSet, ReferralFilterSet, ShareFilterSet
 from referrals.models import (
@@ -62,9 +62,6 @@ if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema
     from drf_spectacular.utils import Direction
 
-NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
-FORBIDDEN = OpenApiResponse(description=_("Visible to you, but you may not do this."))
-BAD_REQUEST = OpenApiResponse(description=_("Invalid input; the body maps field names to messages."))
 
 # Upper bounds of lists in one request: a county has a few dozen agencies, a household a few persons.
 MAX_AGENCIES_PER_REQUEST = 100
@@ -89,11 +86,6 @@ STEP_CHOICES = [
     ("fail", _("mark as failed")),
     ("withdraw", _("withdraw")),
 ]
-
-
-def _actor(request: Request) -> User:
-    """The authenticated user; IsAuthenticated has run before any handler."""
-    return cast(User, request.user)
 
 
 def _require_case_work(actor: User) -> None:
@@ -311,7 +303,7 @@ class CaseViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
 
     def scopes(self) -> dict[str, QuerySet[Any]]:
         """What ids in a request body may name: only rows the actor sees; any other reads as nonexistent."""
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         return {
             "persons": access.visible(actor, Person),
             "agencies": access.visible(actor, Agency),
@@ -360,13 +352,13 @@ class PersonViewSet(CaseViewSet[Person]):
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change", "merge": "merge"}
 
     def get_queryset(self) -> QuerySet[Person]:
-        return selectors.person_list(_actor(self.request)).order_by("last_name", "first_name", "pk")
+        return selectors.person_list(request_actor(self.request)).order_by("last_name", "first_name", "pk")
 
     def show(self, persons: Iterable[Person]) -> dict[str, Any]:
         """The serializer context with the categories of every person on the page, in two queries."""
         return {
             **self.get_serializer_context(),
-            "person_categories": access.person_categories_many(_actor(self.request), persons),
+            "person_categories": access.person_categories_many(request_actor(self.request), persons),
         }
 
     def list(self, request: Request) -> Response:
@@ -381,7 +373,7 @@ class PersonViewSet(CaseViewSet[Person]):
         return Response(PersonSerializer(person, context=self.show([person])).data)
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         access.require(actor, "create", Person)
         context = {
             **self.get_serializer_context(),
@@ -400,7 +392,7 @@ class PersonViewSet(CaseViewSet[Person]):
             person, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        services.person_update(actor=_actor(request), person=person, **serializer.validated_data)
+        services.person_update(actor=request_actor(request), person=person, **serializer.validated_data)
         person = self.refetch(person.pk)
         return Response(PersonSerializer(person, context=self.show([person])).data)
 
@@ -409,7 +401,7 @@ class PersonViewSet(CaseViewSet[Person]):
         keep = self.get_object()
         serializer = PersonMergeSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        services.person_merge(actor=_actor(request), keep=keep, duplicate=serializer.validated_data["duplicate"])
+        services.person_merge(actor=request_actor(request), keep=keep, duplicate=serializer.validated_data["duplicate"])
         person = self.refetch(keep.pk)
         return Response(PersonSerializer(person, context=self.show([person])).data)
 
@@ -465,7 +457,7 @@ class HouseholdViewSet(CaseViewSet[Household]):
     serializer_class = HouseholdSerializer
 
     def get_queryset(self) -> QuerySet[Household]:
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         members = selectors.person_list(actor).order_by("last_name", "first_name", "pk")
         return (
             access.visible(actor, Household)
@@ -477,7 +469,7 @@ class HouseholdViewSet(CaseViewSet[Household]):
         members = [person for household in households for person in household.members.all()]
         return {
             **self.get_serializer_context(),
-            "person_categories": access.person_categories_many(_actor(self.request), members),
+            "person_categories": access.person_categories_many(request_actor(self.request), members),
         }
 
     def list(self, request: Request) -> Response:
@@ -492,7 +484,7 @@ class HouseholdViewSet(CaseViewSet[Household]):
         return Response(HouseholdSerializer(household, context=self.show([household])).data)
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         # Opening a household is part of registering persons.
         access.require(actor, "create", Person)
         serializer = HouseholdCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -604,7 +596,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewS
     access_actions: ClassVar[dict[str, str]] = {"revoke": "revoke"}
 
     def get_queryset(self) -> QuerySet[Consent]:
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         return (
             access.visible(actor, Consent)
             .select_related("person", "recorded_by", "recorded_by_agency")
@@ -613,7 +605,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewS
         )
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         multipart = (request.content_type or "").startswith("multipart/")
         serializer_class = ConsentUploadSerializer if multipart else ConsentCreateSerializer
@@ -626,7 +618,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewS
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: int) -> Response:
         consent = self.get_object()
-        services.consent_revoke(actor=_actor(request), consent=consent)
+        services.consent_revoke(actor=request_actor(request), consent=consent)
         return Response(self.get_serializer(self.refetch(consent.pk)).data)
 
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
@@ -727,13 +719,13 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewSet
 
     def get_queryset(self) -> QuerySet[Share]:
         return (
-            access.visible(_actor(self.request), Share)
+            access.visible(request_actor(self.request), Share)
             .select_related("person", "from_agency", "to_agency", "created_by")
             .order_by("-created_at", "-pk")
         )
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         serializer = ShareCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -744,7 +736,7 @@ class ShareViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewSet
     @action(detail=True, methods=["post"])
     def end(self, request: Request, pk: int) -> Response:
         share = self.get_object()
-        services.share_end(actor=_actor(request), share=share)
+        services.share_end(actor=request_actor(request), share=share)
         return Response(self.get_serializer(self.refetch(share.pk)).data)
 
 
@@ -923,7 +915,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseView
     access_actions: ClassVar[dict[str, str]] = {"redirect": "redirect"}
 
     def get_queryset(self) -> QuerySet[Referral]:
-        queryset = selectors.referral_list(_actor(self.request)).select_related("created_by")
+        queryset = selectors.referral_list(request_actor(self.request)).select_related("created_by")
         if self.action != "list":
             history = ReferralStatusChange.objects.select_related("actor", "agency").order_by("at", "id")
             queryset = queryset.prefetch_related(Prefetch("history", queryset=history))
@@ -936,7 +928,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseView
         return Response(ReferralDetailSerializer(self.refetch(pk), context=self.get_serializer_context()).data, code)
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         serializer = ReferralCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -945,7 +937,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseView
 
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: int) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         referral = self.get_object()
         # Which step is wanted is in the body; someone who may take no step at all is refused before it is read.
         if not any(access.can(actor, step, referral) for step in access.REFERRAL_ACTIONS):
@@ -960,12 +952,12 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseView
         referral = self.get_object()
         serializer = ReferralRedirectSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        new = services.referral_redirect(actor=_actor(request), referral=referral, **serializer.validated_data)
+        new = services.referral_redirect(actor=request_actor(request), referral=referral, **serializer.validated_data)
         return self.answer(new.pk, code=status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def inbox(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         today = timezone.localdate()
         lists = {
             "incoming": selectors.inbox_incoming(actor),

@@ -13,7 +13,7 @@ the others are absent from the object, not null.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -30,7 +30,7 @@ from rest_framework.routers import BaseRouter
 from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer
 from agencies.models import Agency, User
 from hub import access
-from hub.api import StrictInputMixin
+from hub.api import StrictInputMixin, request_actor
 from referrals import selectors, services
 from referrals.api.persons import (
     BAD_REQUEST,
@@ -75,11 +75,6 @@ MINIMISED_PROFILE_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-def _actor(request: Request) -> User:
-    """The authenticated user; IsAuthenticated has run before any handler."""
-    return cast(User, request.user)
-
-
 def _require_case_work(actor: User) -> None:
     """Only caseworkers and coordinators write case data; the others are refused before their input is read."""
     if not access.agency_ids(actor, *access.CASE_ROLES):
@@ -88,7 +83,7 @@ def _require_case_work(actor: User) -> None:
 
 class PlanCaseViewSet[M: models.Model](CaseViewSet[M]):
     def scopes(self) -> dict[str, QuerySet[Any]]:
-        actor = _actor(self.request)
+        actor = request_actor(self.request)
         return {
             **super().scopes(),
             "plans": access.visible(actor, Plan),
@@ -204,14 +199,14 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseV
     filterset_class = ProfileFilterSet
 
     def get_queryset(self) -> QuerySet[Profile]:
-        return selectors.profile_list(_actor(self.request))
+        return selectors.profile_list(request_actor(self.request))
 
     def show(self, profiles: Iterable[Profile]) -> dict[str, Any]:
         """The serializer context with the categories of every person on the page, in two queries."""
         persons = {profile.person_id: profile.person for profile in profiles}
         return {
             **self.get_serializer_context(),
-            "person_categories": access.person_categories_many(_actor(self.request), persons.values()),
+            "person_categories": access.person_categories_many(request_actor(self.request), persons.values()),
         }
 
     def list(self, request: Request) -> Response:
@@ -226,7 +221,7 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseV
         return Response(ProfileSerializer(profile, context=self.show([profile])).data)
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         profile = services.profile_create(actor=actor, **self.body(ProfileCreateSerializer))
         profile = self.refetch(profile.pk)
@@ -342,29 +337,31 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseView
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change", "agree": "agree", "close": "close"}
 
     def get_queryset(self) -> QuerySet[Plan]:
-        return selectors.plan_list(_actor(self.request))
+        return selectors.plan_list(request_actor(self.request))
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         plan = services.plan_create(actor=actor, **self.body(PlanCreateSerializer))
         return self.answer(plan, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: int) -> Response:
         plan = self.get_object()
-        services.plan_update(actor=_actor(request), plan=plan, **self.body(PlanUpdateSerializer, plan, partial=True))
+        services.plan_update(
+            actor=request_actor(request), plan=plan, **self.body(PlanUpdateSerializer, plan, partial=True)
+        )
         return self.answer(plan)
 
     @action(detail=True, methods=["post"])
     def agree(self, request: Request, pk: int) -> Response:
         plan = self.get_object()
-        services.plan_agree(actor=_actor(request), plan=plan, **self.body(PlanAgreeSerializer))
+        services.plan_agree(actor=request_actor(request), plan=plan, **self.body(PlanAgreeSerializer))
         return self.answer(plan)
 
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: int) -> Response:
         plan = self.get_object()
-        services.plan_close(actor=_actor(request), plan=plan)
+        services.plan_close(actor=request_actor(request), plan=plan)
         return self.answer(plan)
 
 
@@ -404,13 +401,13 @@ class PlanStepViewSet(PlanCaseViewSet[PlanStep]):
 
     def get_queryset(self) -> QuerySet[PlanStep]:
         return (
-            access.visible(_actor(self.request), PlanStep)
+            access.visible(request_actor(self.request), PlanStep)
             .select_related("plan", "plan__person", "owner_agency")
             .order_by("plan", "position", "pk")
         )
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         step = services.plan_step_add(actor=actor, **self.body(PlanStepCreateSerializer))
         return self.answer(step, status.HTTP_201_CREATED)
@@ -418,7 +415,7 @@ class PlanStepViewSet(PlanCaseViewSet[PlanStep]):
     def partial_update(self, request: Request, pk: int) -> Response:
         step = self.get_object()
         data = self.body(PlanStepWriteSerializer, step, partial=True)
-        services.plan_step_update(actor=_actor(request), step=step, **data)
+        services.plan_step_update(actor=request_actor(request), step=step, **data)
         return self.answer(step)
 
 
@@ -483,10 +480,10 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseV
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change"}
 
     def get_queryset(self) -> QuerySet[Measure]:
-        return selectors.measure_catalogue(_actor(self.request))
+        return selectors.measure_catalogue(request_actor(self.request))
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         access.require(actor, "create", Measure)
         measure = services.measure_create(actor=actor, **self.body(MeasureCreateSerializer))
         return self.answer(measure, status.HTTP_201_CREATED)
@@ -494,7 +491,7 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseV
     def partial_update(self, request: Request, pk: int) -> Response:
         measure = self.get_object()
         data = self.body(MeasureUpdateSerializer, measure, partial=True)
-        services.measure_update(actor=_actor(request), measure=measure, **data)
+        services.measure_update(actor=request_actor(request), measure=measure, **data)
         return self.answer(measure)
 
 
@@ -553,10 +550,10 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCa
     access_actions: ClassVar[dict[str, str]] = {"cancel": "cancel", "complete": "complete"}
 
     def get_queryset(self) -> QuerySet[Enrollment]:
-        return selectors.enrollment_list(_actor(self.request))
+        return selectors.enrollment_list(request_actor(self.request))
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         enrollment = services.enrollment_request(actor=actor, **self.body(EnrollmentCreateSerializer))
         return self.answer(enrollment, status.HTTP_201_CREATED)
@@ -564,13 +561,13 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCa
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: int) -> Response:
         enrollment = self.get_object()
-        services.enrollment_cancel(actor=_actor(request), enrollment=enrollment)
+        services.enrollment_cancel(actor=request_actor(request), enrollment=enrollment)
         return self.answer(enrollment)
 
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: int) -> Response:
         enrollment = self.get_object()
-        services.enrollment_complete(actor=_actor(request), enrollment=enrollment)
+        services.enrollment_complete(actor=request_actor(request), enrollment=enrollment)
         return self.answer(enrollment)
 
 
@@ -657,10 +654,10 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCase
     access_actions: ClassVar[dict[str, str]] = {"complete": "complete", "cancel": "cancel"}
 
     def get_queryset(self) -> QuerySet[ResponsibilityTransfer]:
-        return selectors.transfer_list(_actor(self.request))
+        return selectors.transfer_list(request_actor(self.request))
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         data = dict(self.body(TransferCreateSerializer))
         checklist = data.pop("checklist", None)
@@ -672,14 +669,16 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCase
         transfer = self.get_object()
         checklist = self.body(TransferCompleteSerializer).get("checklist")
         services.transfer_complete(
-            actor=_actor(request), transfer=transfer, checklist=dict(checklist) if checklist is not None else None
+            actor=request_actor(request),
+            transfer=transfer,
+            checklist=dict(checklist) if checklist is not None else None,
         )
         return self.answer(transfer)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: int) -> Response:
         transfer = self.get_object()
-        services.transfer_cancel(actor=_actor(request), transfer=transfer)
+        services.transfer_cancel(actor=request_actor(request), transfer=transfer)
         return self.answer(transfer)
 
 
@@ -735,10 +734,10 @@ class RecognitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanC
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change"}
 
     def get_queryset(self) -> QuerySet[RecognitionProcedure]:
-        return selectors.recognition_list(_actor(self.request))
+        return selectors.recognition_list(request_actor(self.request))
 
     def create(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = request_actor(request)
         _require_case_work(actor)
         recognition = services.recognition_create(actor=actor, **self.body(RecognitionCreateSerializer))
         return self.answer(recognition, status.HTTP_201_CREATED)
@@ -746,7 +745,7 @@ class RecognitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanC
     def partial_update(self, request: Request, pk: int) -> Response:
         recognition = self.get_object()
         data = self.body(RecognitionUpdateSerializer, recognition, partial=True)
-        services.recognition_update(actor=_actor(request), recognition=recognition, **data)
+        services.recognition_update(actor=request_actor(request), recognition=recognition, **data)
         return self.answer(recognition)
 
 
