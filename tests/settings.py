@@ -20,6 +20,13 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
+# Parallel workers (pytest-xdist) share one Redis: each gets its own channel-layer prefix, or a
+# consumer test in one worker would hear the other's "agency.1". Live servers spawned by the
+# browser tests inherit the variable and so the prefix.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and "CONFIG" in CHANNEL_LAYERS["default"]:  # noqa: F405
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-{_worker}"  # noqa: F405
+
 # WhiteNoise scans STATIC_ROOT for every new handler; tests serve static files through the finders.
 STATIC_ROOT = BASE_DIR / "var" / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from channels.testing.live import make_application, set_database_connection
+from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connection
@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from referrals import services as referral_services
 from referrals.models import Referral
+from tests.browser.live import use_database
 from tests.conftest import Case, World, make_case, make_world
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -72,11 +73,14 @@ class LiveServer:
 
 
 def serve() -> Iterator[LiveServer]:
-    """Spawned rather than forked: the child reads the settings afresh and so finds the
-    test database by its name, instead of inheriting the parent's open connections."""
+    """Spawned rather than forked: the child reads the settings afresh instead of inheriting the
+    parent's open connections, and is told the test database's name, which pytest-django
+    derives per parallel worker."""
     multiprocessing.set_start_method("spawn", force=True)
     process = DaphneProcess(
-        "localhost", partial(make_application, static_wrapper=ASGIStaticFilesHandler), setup=set_database_connection
+        "localhost",
+        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+        setup=partial(use_database, connection.settings_dict["NAME"]),
     )
     process.start()
     if not process.ready.wait(timeout=60):
