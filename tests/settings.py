@@ -13,7 +13,7 @@ os.environ["DATABASE_URL"] = ensure_postgres()
 os.environ["REDIS_URL"] = ensure_redis()
 
 from hub.settings import *  # noqa: E402,F403
-from hub.settings import BASE_DIR  # noqa: E402
+from hub.settings import BASE_DIR, REDIS_URL  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
@@ -24,8 +24,13 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # consumer test in one worker would hear the other's "agency.1". Live servers spawned by the
 # browser tests inherit the variable and so the prefix.
 _worker = os.environ.get("PYTEST_XDIST_WORKER")
-if _worker and "CONFIG" in CHANNEL_LAYERS["default"]:  # noqa: F405
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-{_worker}"  # noqa: F405
+if _worker and REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"asgi-{_worker}"},
+        }
+    }
 
 # WhiteNoise scans STATIC_ROOT for every new handler; tests serve static files through the finders.
 STATIC_ROOT = BASE_DIR / "var" / "test-static"
