@@ -251,12 +251,17 @@ def on_event(event: Event, target: models.Model, actor: User | None) -> None:
 
 MAX_MENTIONS = 20
 # The page that shows the thread of each kind of target.
-COMMENT_PAGES = {"referral": "referral-detail", "person": "person-detail", "listing": "housing-listing-detail"}
+COMMENT_PAGES = {
+    "referral": "referral-detail",
+    "person": "person-detail",
+    "listing": "housing-listing-detail",
+    "agenda_item": "comment-thread-agenda_item",
+}
 
 
 def comment_url(comment: Comment) -> str:
-    """The link to a comment in its thread, on its target's page; for a target without a page of its
-    own (an agenda item, so far), the comment itself in the API."""
+    """The link to a comment in its thread, on its target's page (an agenda item's thread is a page of
+    its own); for a kind of target without a page, the comment itself in the API."""
     target_id = getattr(comment, f"{comment.target_kind}_id")
     page = COMMENT_PAGES.get(comment.target_kind)
     if page is None:

@@ -1,5 +1,6 @@
 """Pages of the user's own notifications and notification preferences, and the comment threads
-that the pages of referrals, persons and flats show (``{% comment_section %}``)."""
+that the pages of referrals, persons and flats show (``{% comment_section %}``), and the thread of
+an agenda item on a page of its own."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from hub.views import HubRequest
 from hub.web import apply_errors, done, list_response, paginate, post_data
 from messaging import selectors, services
 from messaging.forms import CommentForm, PreferenceForm
-from messaging.models import Comment, target_field
+from messaging.models import AgendaItem, Comment, target_field
 from referrals.models import Category, Person, Referral
 
 
@@ -85,7 +86,7 @@ class CommentRow:
 
 
 def _target(actor: Any, kind: str, pk: int) -> Model:
-    model = {"referral": Referral, "person": Person, "listing": Listing}[kind]
+    model = {"referral": Referral, "person": Person, "listing": Listing, "agenda_item": AgendaItem}[kind]
     return access.get_visible_or_404(actor, model, pk=pk)
 
 
@@ -142,10 +143,18 @@ def section_context(
     }
 
 
+# An agenda item has no page of its own besides its thread: the thread page names the meeting.
+THREAD_PAGES = {"agenda_item": "messaging/meetings/action_agenda_item_comments.html"}
+
+
+def _thread_page(kind: str) -> str:
+    return THREAD_PAGES.get(kind, "messaging/comment_thread.html")
+
+
 def _section(request: HubRequest, target: Model, **kwargs: Any) -> HttpResponse:
     """The section alone for htmx, else a page of its own around it."""
     context = section_context(request, target, **kwargs)
-    template = "messaging/partials/comment_section.html" if request.htmx else "messaging/comment_thread.html"
+    template = "messaging/partials/comment_section.html" if request.htmx else _thread_page(context["kind"])
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -179,7 +188,7 @@ def _create(request: HubRequest, kind: str, pk: int) -> HttpResponse:
             return redirect(services.comment_url(comment))
     if request.htmx:
         return _section(request, target, form=form)
-    return render(request, "messaging/comment_thread.html", section_context(request, target, form=form))
+    return render(request, _thread_page(target_field(target)), section_context(request, target, form=form))
 
 
 @login_required
@@ -201,6 +210,12 @@ def comment_thread_listing(request: HubRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def comment_thread_agenda_item(request: HubRequest, pk: int) -> HttpResponse:
+    return _thread(request, "agenda_item", pk)
+
+
+@login_required
 @require_POST
 def comment_create_referral(request: HubRequest, pk: int) -> HttpResponse:
     return _create(request, "referral", pk)
@@ -216,6 +231,12 @@ def comment_create_person(request: HubRequest, pk: int) -> HttpResponse:
 @require_POST
 def comment_create_listing(request: HubRequest, pk: int) -> HttpResponse:
     return _create(request, "listing", pk)
+
+
+@login_required
+@require_POST
+def comment_create_agenda_item(request: HubRequest, pk: int) -> HttpResponse:
+    return _create(request, "agenda_item", pk)
 
 
 @login_required

@@ -35,6 +35,13 @@ _SECTIONS = {
     "transfer-": "plans",
     "measure-": "measures",
     "enrollment-": "measures",
+    # Before "action-item-": the overview is a section of its own, the items belong to their meeting.
+    "action-item-overview": "action_items",
+    "meeting-": "meetings",
+    "agenda-item-": "meetings",
+    "minutes-": "meetings",
+    "decision-": "meetings",
+    "action-item-": "meetings",
 }
 
 

@@ -44,6 +44,8 @@ from referrals import services as referral_services
 from referrals.models import Person, Referral
 
 MEETING_FIELDS = ("title", "starts_at", "ends_at", "place", "video_url")
+# The years a meeting may fall in: the hub records current work, not history or distant plans.
+MEETING_YEARS = (2000, 2099)
 AGENDA_ITEM_FIELDS = ("title", "description")
 ACTION_ITEM_FIELDS = ("title", "owner_agency", "owner", "due_on", "note")
 # The minutes can be written while the meeting is planned (it may already be under way) or held.
@@ -157,6 +159,15 @@ def _validate_meeting(meeting: Meeting) -> None:
         errors["starts_at"] = _("Give the time with its time zone.")
     if meeting.ends_at and meeting.starts_at and meeting.ends_at <= meeting.starts_at:
         errors["ends_at"] = _("The meeting must end after it starts.")
+    # A typo such as year 0248 is no meeting, and such a time has no ISO offset in Europe/Berlin
+    # (local mean time, +00:53:28), so the API could not even answer it.
+    for name in ("starts_at", "ends_at"):
+        moment = getattr(meeting, name)
+        if moment and not MEETING_YEARS[0] <= moment.year <= MEETING_YEARS[1]:
+            errors[name] = _("Give a date between the years %(first)s and %(last)s.") % {
+                "first": MEETING_YEARS[0],
+                "last": MEETING_YEARS[1],
+            }
     if errors:
         raise ValidationError(errors)
     meeting.full_clean(exclude=["workspace", "created_by"])
@@ -1029,7 +1040,7 @@ def minutes_correct(*, actor: User, meeting: Meeting, corrections: Mapping[int, 
 
 def action_item_url(item: ActionItem) -> str:
     """Where a reminder leads: the action item, answered only to those who may see it."""
-    return reverse("api:action-item-detail", args=[item.pk])
+    return reverse("action-item-detail", args=[item.pk])
 
 
 def _reminder_recipients(item: ActionItem) -> list[User]:

@@ -730,7 +730,7 @@ def test_comments_on_an_agenda_item_are_read_by_the_agencies_at_the_meeting(worl
     assert set(event.audience) == {f"agency.{world.jobcenter.pk}", f"agency.{world.social_office.pk}"}
     assert event.payload == {"on": "agenda_item", "on_id": item.pk}
     mention = Notification.objects.get(recipient=world.cora, kind=NotificationKind.MENTIONED)
-    assert mention.url == f"/api/v1/comments/{comment.pk}/"  # the agenda has no page of its own yet
+    assert mention.url == f"/agenda-items/{item.pk}/comments/#comment-{comment.pk}"
     # The youth office is at the round table but not at the meeting: it cannot comment, nor be mentioned.
     with pytest.raises(Http404):
         comment_services.comment_create(actor=world.carol, target=item, body="Hallo")
