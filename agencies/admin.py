@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.models import Agency, Invitation, Staff, User, Workspace, WorkspaceMembership
+from agencies.models import Agency, Invitation, SignInFailure, Staff, User, Workspace, WorkspaceMembership
 from hub.admin import ReadOnlyAdmin
 
 
@@ -80,3 +82,32 @@ class WorkspaceMembershipAdmin(ReadOnlyAdmin):
     list_display = ["workspace", "agency", "joined_at"]
     list_select_related = ["workspace", "agency"]
     list_filter = ["workspace"]
+
+
+# django-otp's own admin pages edit devices and show their secrets; here they are read-only and keyless.
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count"]
+
+
+@admin.register(StaticDevice)
+class StaticDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+
+@admin.register(SignInFailure)
+class SignInFailureAdmin(ReadOnlyAdmin):
+    list_display = ["at", "stage", "ip_address"]
+    list_filter = ["stage"]
+    search_fields = ["ip_address"]
+    date_hierarchy = "at"

@@ -50,6 +50,14 @@ class Agency(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     website = models.URLField(_("website"), blank=True)
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in"),
+        default=False,
+        help_text=_(
+            "Staff of the agency must confirm each sign-in with a code from an authenticator app. "
+            "Whoever has not set one up yet is asked to do so at their next sign-in."
+        ),
+    )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency", editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -73,6 +81,8 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Round-table coordinator")
     HOUSING_OFFICER = "housing_officer", _("Housing officer")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    # Reads the agency's read-access log and answers requests of access (privacy app).
+    DATA_PROTECTION_OFFICER = "data_protection_officer", _("Data protection officer")
 
 
 class RoleFields(models.Model):
@@ -82,6 +92,7 @@ class RoleFields(models.Model):
     is_coordinator = models.BooleanField(_("round-table coordinator"), default=False)
     is_housing_officer = models.BooleanField(_("housing officer"), default=False)
     is_agency_admin = models.BooleanField(_("agency administrator"), default=False)
+    is_data_protection_officer = models.BooleanField(_("data protection officer"), default=False)
 
     class Meta:
         abstract = True
@@ -232,3 +243,32 @@ class WorkspaceUserObjectPermission(UserObjectPermissionBase):
 
 class WorkspaceGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="group_grants")
+
+
+class SignInStage(models.TextChoices):
+    PASSWORD = "password", _("password")
+    CODE = "code", _("second factor")
+    REFUSED = "refused", _("refused while blocked")
+
+
+class SignInFailure(models.Model):
+    """One failed or refused sign-in attempt, counted to block password and code guessing.
+
+    The account is kept as a keyed hash of the name that was typed, the same for existing and
+    unknown accounts: nothing here reveals which accounts exist, and a password typed into the
+    name field by mistake is not stored. Rows older than a day are pruned as new ones arrive.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    account = models.CharField(_("account key"), max_length=64)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=16, choices=SignInStage.choices)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        indexes = [models.Index(fields=["account", "at"]), models.Index(fields=["ip_address", "at"])]
+
+    def __str__(self) -> str:
+        return str(_("Sign-in attempt from %(address)s") % {"address": self.ip_address or "?"})

@@ -29,7 +29,18 @@ from hub import access, audit, events
 
 logger = logging.getLogger(__name__)
 
-AGENCY_FIELDS = ("name", "short_name", "kind", "street", "postcode", "city", "email", "phone", "website")
+AGENCY_FIELDS = (
+    "name",
+    "short_name",
+    "kind",
+    "street",
+    "postcode",
+    "city",
+    "email",
+    "phone",
+    "website",
+    "require_two_factor",
+)
 WORKSPACE_FIELDS = ("name", "purpose", "is_archived")
 
 

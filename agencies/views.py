@@ -39,6 +39,8 @@ from agencies.forms import (
 )
 from agencies.models import Invitation, Staff, Workspace, WorkspaceMembership
 from agencies.services import AGENCY_FIELDS
+from agencies.signin import backends as signin_backends
+from agencies.signin import selectors as signin_selectors
 from hub import access
 from hub.views import HubRequest
 from hub.web import apply_errors, done, list_response, paginate, post_data, post_step, tune_filters
@@ -71,6 +73,7 @@ def profile(request: HubRequest) -> HttpResponse:
         "memberships": selectors.my_memberships(actor),
         "token_created": selectors.api_token_created(actor),
         "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+        "two_factor": signin_selectors.two_factor_summary(actor),
     }
     return render(request, "agencies/profile.html", context)
 
@@ -194,7 +197,8 @@ def staff_edit(request: HubRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The changes for %(name)s have been saved.") % {"name": staff.user})
             return redirect(_staff_home(actor, staff))
-    return render(request, "agencies/staff_form.html", {"staff": staff, "form": form})
+    context = {"staff": staff, "form": form, "has_second_factor": signin_selectors.has_second_factor(staff.user)}
+    return render(request, "agencies/staff_form.html", context)
 
 
 @login_required
@@ -270,7 +274,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            login(request, staff.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, staff.user, backend=signin_backends.PATH)
             messages.success(
                 request, _("Welcome! You are now a member of %(agency)s.") % {"agency": invitation.agency.name}
             )

@@ -48,7 +48,8 @@ from housing.models import (
 from hub import access
 from hub.views import HubRequest
 from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
-from referrals.models import Household
+from privacy import reads
+from referrals.models import Category, Household, Person
 from referrals.views.persons import agency_select
 
 # What the pages of a flat follow live: the flat itself and everything that hangs on it.
@@ -579,6 +580,9 @@ def rent_limit_delete(request: HubRequest, pk: int) -> HttpResponse:
 def household_match(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     household = access.get_visible_or_404(actor, Household, pk=pk)
+    # The page is headed by the household's (family) name: a read of its members' identity.
+    members = access.visible(actor, Person).filter(household=household).values_list("pk", flat=True)
+    reads.note(list(members), {Category.IDENTITY})
     form = housing_forms.MatchForm(request.GET or None, districts=selectors.district_choices(actor))
     data: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
     profile = selectors.match_profile(

@@ -212,6 +212,8 @@ def visible[M: models.Model](actor: Actor, model: type[M]) -> QuerySet[M]:
         qs = model._default_manager.filter(_comment_scope(own, actor))
     elif model._meta.label_lower in MEETING_PARTS:
         qs = _visible_meeting_parts(actor, model, own)
+    elif model._meta.label_lower in PRIVACY_MODELS:
+        qs = _visible_privacy(actor, model)
     else:
         raise LookupError(f"hub.access has no rule for {model.__name__}; add one before exposing it.")
     return qs  # type: ignore[return-value]
@@ -321,6 +323,8 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
         return is_visible(actor, obj)
     if action == "comment":
         return bool(comment_agencies(actor, obj))
+    if action in PRIVACY_ACTIONS:
+        return _can_privacy(actor, action, obj)
     if obj._meta.label_lower == COMMENT:
         return _may_change_comment(actor, obj, action)
     if obj._meta.label_lower in MEETING_PARTS:
@@ -384,6 +388,55 @@ def can(actor: Actor, action: str, obj: models.Model | type[models.Model]) -> bo
         if action == "remove":
             return obj.agency_id != obj.workspace.coordinator_agency_id and _manages_workspace(actor, obj.workspace)
         return False
+    return False
+
+
+# Data protection ------------------------------------------------------------------------------
+#
+# The privacy app's records are known here by label, like the meetings: nothing below it imports
+# it. An agency's data-protection officers read the read-access log of their own agency's staff
+# (never another agency's) and place legal holds for it. The deletion log holds no personal data;
+# every data-protection officer reads it. A person's request of access (art. 15 GDPR) is answered
+# by the caseworkers and coordinators holding the file and by the data-protection officers of an
+# agency that sees the person, each with what their own agency sees.
+
+DPO_ROLES = (Role.DATA_PROTECTION_OFFICER,)
+READ_ACCESS = "privacy.readaccess"
+DELETION_LOG = "privacy.deletionlogentry"
+LEGAL_HOLD = "privacy.legalhold"
+PRIVACY_MODELS = frozenset({READ_ACCESS, DELETION_LOG, LEGAL_HOLD})
+PRIVACY_ACTIONS = frozenset({"subject_access", "read_log", "legal_hold", "lift_hold"})
+
+
+def dpo_agencies(actor: Actor) -> set[int]:
+    """The agencies where the actor is a data-protection officer."""
+    return agency_ids(actor, *DPO_ROLES)
+
+
+def _visible_privacy(actor: Actor, model: type[models.Model]) -> QuerySet[Any]:
+    officer_of = dpo_agencies(actor)
+    if model._meta.label_lower == DELETION_LOG:
+        return model._default_manager.all() if officer_of else model._default_manager.none()
+    return model._default_manager.filter(agency_id__in=officer_of)
+
+
+def _sees_person_as_dpo(actor: Actor, person: Person) -> bool:
+    officer_of = dpo_agencies(actor)
+    if not officer_of:
+        return False
+    return Person.objects.filter(_person_filter(officer_of), pk=person.pk, merged_into=None).exists()
+
+
+def _can_privacy(actor: Actor, action: str, obj: models.Model) -> bool:
+    if isinstance(obj, Person):
+        if action == "subject_access":
+            return holds(actor, obj, *CASE_ROLES) or _sees_person_as_dpo(actor, obj)
+        return action == "legal_hold" and _sees_person_as_dpo(actor, obj)
+    if isinstance(obj, Agency):
+        return action == "read_log" and obj.pk in dpo_agencies(actor)
+    if obj._meta.label_lower == LEGAL_HOLD and action == "lift_hold":
+        hold = cast(Any, obj)
+        return hold.lifted_at is None and hold.agency_id in dpo_agencies(actor)
     return False
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 NOT_FOUND = OpenApiResponse(description=_("Not found, or not visible to you."))
 FORBIDDEN = OpenApiResponse(description=_("Visible to you, but you may not do this."))
 BAD_REQUEST = OpenApiResponse(description=_("Invalid input; the body maps field names to messages."))
+UNAUTHORISED = OpenApiResponse(description=_("Not signed in: send a token or a session cookie."))
+NO_SUCH_PAGE = OpenApiResponse(description=_("No such page of the list."))
+BAD_FILTER = OpenApiResponse(description=_("Invalid filter; the body maps parameter names to messages."))
 
 
 def request_actor(request: Request) -> User:
@@ -113,7 +117,62 @@ class AccessPolicy(BasePermission):
         return True
 
 
-class SingleObjectSchema(AutoSchema):
+class HubAutoSchema(AutoSchema):
+    """Documents the answers every endpoint of a kind gives, so that clients (and the schema
+    tests) meet no undocumented status code:
+
+    - 401 where signing in is required;
+    - 404 on every path with an object id (missing and invisible objects alike);
+    - 404 for a page past the end of a paginated list, 400 for an invalid filter of a list.
+
+    A read-only string field keeps the empty string that its model allows (a blank e-mail
+    address, video link or previous status): DRF drops ``allow_blank`` from read-only fields,
+    which would make the schema promise a well-formed address or an enum value where the
+    answer is "".
+    """
+
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        extra: dict[str, OpenApiResponse] = {}
+        permissions = self.view.permission_classes
+        if any(isinstance(permission, type) and issubclass(permission, IsAuthenticated) for permission in permissions):
+            extra["401"] = UNAUTHORISED
+        if "{" in self.path:
+            extra["404"] = NOT_FOUND
+        if self.method == "GET" and self._is_list_view():
+            if self._get_paginator() is not None:
+                extra.setdefault("404", NO_SUCH_PAGE)
+            if self._get_filter_parameters():
+                extra["400"] = BAD_FILTER
+        for code, response in extra.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
+        return dict(sorted(responses.items()))
+
+    def _map_serializer_field(self, field: Any, direction: Direction, bypass_extensions: bool = False) -> Any:
+        if (
+            field.read_only
+            and isinstance(field, serializers.CharField | serializers.ChoiceField)
+            and not getattr(field, "allow_blank", False)
+            and _blank_in_model(field)
+        ):
+            field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+
+def _blank_in_model(field: serializers.Field[Any, Any, Any, Any]) -> bool:
+    """Whether the model field behind a serializer field may hold the empty string."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source:
+        return False
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return False
+    return bool(getattr(model_field, "blank", False)) and isinstance(model_field, models.CharField | models.TextField)
+
+
+class SingleObjectSchema(HubAutoSchema):
     """For a view that answers one object under a router's "list" route, such as /me/."""
 
     def _is_list_view(self, serializer: Any = None) -> bool:

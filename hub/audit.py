@@ -32,6 +32,14 @@ def target_type(obj: models.Model) -> str:
     return obj._meta.label_lower
 
 
+def label_of(target: models.Model) -> str:
+    """How the log names an object: a model may offer ``audit_label`` instead of its ``str``, as a
+    person does with the case reference, so that the log, which is never changed, holds no names
+    that retention would later have to anonymise."""
+    label = getattr(target, "audit_label", None)
+    return str(label if label is not None else target)[:200]
+
+
 def record(
     *,
     actor: User | None,
@@ -49,7 +57,7 @@ def record(
         action=action,
         target_type=target_type(target),
         target_id=str(target.pk),
-        target_label=str(target)[:200],
+        target_label=label_of(target),
         changes=changes or {},
         ip_address=context.ip_address,
         request_id=context.request_id,

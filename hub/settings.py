@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "channels",
     "django_tasks_db",
@@ -64,6 +67,7 @@ INSTALLED_APPS = [
     "referrals",
     "housing",
     "messaging",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -75,10 +79,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "agencies.signin.middleware.SessionLimitsMiddleware",
+    "agencies.signin.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hub.middleware.RequestContextMiddleware",
+    "privacy.middleware.ReadAccessLogMiddleware",
     "hub.middleware.NoStoreMiddleware",
     "hub.middleware.LiveEventMarkMiddleware",
 ]
@@ -133,7 +141,8 @@ else:
 
 AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend; it also loads what the second-factor check needs with the user.
+    "agencies.signin.backends.SignInBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,6 +150,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Millions of leaked passwords, shipped with the package: no request leaves the server.
+    {"NAME": "agencies.signin.validators.BreachedPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -202,7 +213,13 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# Sessions end after HUB_SESSION_IDLE_MINUTES without activity and HUB_SESSION_MAX_HOURS after
+# sign-in (ASVS 3.3.2). The session engine writes the earlier of both as the row's expiry, which is
+# what the websocket's Ticker checks; agencies.signin.middleware checks both on every request.
+SESSION_ENGINE = "agencies.signin.sessions"
+HUB_SESSION_IDLE_MINUTES = int(os.environ.get("HUB_SESSION_IDLE_MINUTES", "30"))
+HUB_SESSION_MAX_HOURS = int(os.environ.get("HUB_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = HUB_SESSION_IDLE_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -236,7 +253,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hub.api.HubAutoSchema",
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -293,3 +310,24 @@ HUB_BASE_URL = os.environ.get("HUB_BASE_URL", "http://127.0.0.1:8000")
 # Outbox events older than this are pruned (manage.py prune_events); a browser that was
 # offline longer reloads its page instead of catching up.
 HUB_EVENT_RETENTION_HOURS = int(os.environ.get("HUB_EVENT_RETENTION_HOURS", "24"))
+
+# Retention (manage.py apply_retention, daily): after how many days each kind of record is anonymised
+# or deleted. privacy/retention.py describes the rules and docs/architecture.md why these defaults.
+PRIVACY_RETENTION_DAYS = {
+    # Persons with every file closed and no activity since: anonymised.
+    "person_inactive": int(os.environ.get("PRIVACY_PERSON_INACTIVE_DAYS", str(5 * 365))),
+    # Signed consent documents, after the consent was revoked or expired.
+    "consent_ended": int(os.environ.get("PRIVACY_CONSENT_ENDED_DAYS", str(3 * 365))),
+    # Comments on referrals, after the referral closed.
+    "referral_comments": int(os.environ.get("PRIVACY_REFERRAL_COMMENTS_DAYS", "365")),
+    # The read-access log itself (never less than privacy.models.READ_LOG_MIN_DAYS).
+    "read_log": int(os.environ.get("PRIVACY_READ_LOG_DAYS", str(2 * 365))),
+}
+
+# Sign-in: failed attempts (wrong password or code) within the window block further attempts for
+# the account typed and for the client's address; unknown accounts are counted like real ones.
+HUB_SIGNIN_WINDOW_MINUTES = int(os.environ.get("HUB_SIGNIN_WINDOW_MINUTES", "15"))
+HUB_SIGNIN_FAILURES_PER_ACCOUNT = int(os.environ.get("HUB_SIGNIN_FAILURES_PER_ACCOUNT", "5"))
+HUB_SIGNIN_FAILURES_PER_ADDRESS = int(os.environ.get("HUB_SIGNIN_FAILURES_PER_ADDRESS", "20"))
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = os.environ.get("HUB_TOTP_ISSUER", "Round-table hub")

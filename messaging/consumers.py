@@ -49,6 +49,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import WorkspaceUserObjectPermission
+from agencies.signin.selectors import sign_in_complete
 from hub import access
 from hub.events import MESSAGE_TYPE
 from hub.models import Event
@@ -162,6 +163,12 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        # A session still short of its second factor (or of its required set-up) hears nothing. Accepted
+        # first, so that the set-up page's script learns from the close code not to try again.
+        if not await database_sync_to_async(sign_in_complete)(user, self.scope["session"]):
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user_id: int = user.pk

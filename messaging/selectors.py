@@ -7,13 +7,16 @@ person their data category), which only the policy knows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
 from agencies.models import Staff, User
 from hub import access
 from messaging.models import Comment, Notification, NotificationPreference, target_field
-from referrals.models import CaseFile, Category, Person, Share
+from privacy import reads
+from referrals.models import CaseFile, Category, Person, Referral, Share
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:
@@ -55,13 +58,27 @@ def comment_thread(actor: User, target: Model) -> QuerySet[Comment]:
     )
 
 
+def note_thread_read(target: Model, comments: Iterable[Comment]) -> None:
+    """A thread shows its comments: on a person, the data categories they belong to; on a referral,
+    remarks about the referral (the read-access log, ``privacy.reads``)."""
+    shown = [comment for comment in comments if not comment.is_deleted]
+    if isinstance(target, Person):
+        reads.note(target.pk, {comment.category for comment in shown})
+    elif isinstance(target, Referral) and shown:
+        reads.note(target.person_id, {reads.REFERRALS})
+
+
 def comment_detail(actor: User, pk: int | str) -> Comment:
     """One comment the actor may read, with its target; 404 otherwise."""
     queryset = access.visible(actor, Comment).select_related("author", "agency", "referral", "person", "listing")
     try:
-        return queryset.prefetch_related("mentions").get(pk=pk)
+        comment = queryset.prefetch_related("mentions").get(pk=pk)
     except (Comment.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    target = comment.referral or comment.person
+    if target is not None:
+        note_thread_read(target, [comment])
+    return comment
 
 
 def mentionable_staff(actor: User, target: Model, category: str = "") -> QuerySet[User]:

@@ -124,7 +124,8 @@ def section_context(
                 "hx-swap": "outerHTML",
             }
         )
-    thread = selectors.comment_thread(actor, target)
+    thread = list(selectors.comment_thread(actor, target))
+    selectors.note_thread_read(target, thread)
     return {
         "target": target,
         "kind": kind,

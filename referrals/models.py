@@ -66,6 +66,10 @@ class Household(models.Model):
             self.reference = new_reference("H")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    @property
+    def audit_label(self) -> str:
+        return self.reference
+
 
 def new_reference(prefix: str) -> str:
     """A short random case reference, the pseudonym used where the name must not appear."""
@@ -137,6 +141,10 @@ class Person(models.Model):
         if not self.reference:
             self.reference = new_reference("P")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def audit_label(self) -> str:
+        return self.reference
 
 
 # Which fields of Person belong to which category: the one map that selectors,

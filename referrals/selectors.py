@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from hub import access
+from privacy import reads
 from referrals.models import (
     CATEGORY_FIELDS,
     PROFILE_CATEGORY_FIELDS,
     CaseFile,
+    Category,
     CEFRLevel,
     Consent,
     Enrollment,
@@ -66,8 +68,12 @@ def person_list(actor: Actor) -> QuerySet[Person]:
 
 
 def person_view(actor: Actor, pk: object) -> PersonView:
-    """The person with the categories the actor may see; 404 when not visible at all."""
+    """The person with the categories the actor may see; 404 when not visible at all.
+
+    Every page built on it names the person, so it notes a read of their identity; a page showing
+    more notes what it shows."""
     person = access.get_visible_or_404(actor, Person, pk=pk)
+    reads.note(person.pk, {Category.IDENTITY})
     return PersonView(person=person, categories=access.person_categories(actor, person))
 
 
@@ -158,9 +164,11 @@ def referral_list(actor: Actor) -> QuerySet[Referral]:
 def referral_detail(actor: Actor, pk: int | str) -> Referral:
     """One referral the actor's agencies sent or received; 404 otherwise."""
     try:
-        return referral_list(actor).get(pk=pk)
+        referral = referral_list(actor).get(pk=pk)
     except (Referral.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    reads.note(referral.person_id, {reads.REFERRALS})
+    return referral
 
 
 def referral_history(referral: Referral) -> QuerySet[ReferralStatusChange]:
@@ -276,12 +284,17 @@ def profile_versions(actor: Actor, person: Person) -> list[ProfileView]:
     versions = (
         access.visible(actor, Profile).filter(person=person).select_related("created_by", "agency").order_by("-version")
     )
-    return [ProfileView(profile, profile_fields(profile, categories)) for profile in versions]
+    found = [ProfileView(profile, profile_fields(profile, categories)) for profile in versions]
+    if found:
+        reads.note(person.pk, categories & set(PROFILE_CATEGORY_FIELDS))
+    return found
 
 
 def profile_detail(actor: Actor, pk: int | str) -> ProfileView:
     profile = access.get_visible_or_404(actor, Profile, pk=pk)
-    return ProfileView(profile, profile_fields(profile, access.person_categories(actor, profile.person)))
+    categories = access.person_categories(actor, profile.person)
+    reads.note(profile.person_id, {Category.IDENTITY} | (categories & set(PROFILE_CATEGORY_FIELDS)))
+    return ProfileView(profile, profile_fields(profile, categories))
 
 
 def profile_list(actor: Actor) -> QuerySet[Profile]:
@@ -309,12 +322,15 @@ def plan_list(actor: Actor) -> QuerySet[Plan]:
 
 def plan_detail(actor: Actor, pk: int | str) -> Plan:
     try:
-        return plan_list(actor).get(pk=pk)
+        plan = plan_list(actor).get(pk=pk)
     except (Plan.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    reads.note(plan.person_id, {Category.IDENTITY, Category.PLAN})
+    return plan
 
 
 def person_plans(actor: Actor, person: Person) -> QuerySet[Plan]:
+    reads.note(person.pk, {Category.PLAN})
     return plan_list(actor).filter(person=person)
 
 
@@ -369,9 +385,11 @@ def late_steps(actor: Actor, today: datetime.date | None = None) -> QuerySet[Pla
 
 def plan_step_detail(actor: Actor, pk: int | str) -> PlanStep:
     try:
-        return access.visible(actor, PlanStep).select_related("plan", "plan__person", "owner_agency").get(pk=pk)
+        step = access.visible(actor, PlanStep).select_related("plan", "plan__person", "owner_agency").get(pk=pk)
     except (PlanStep.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    reads.note(step.plan.person_id, {Category.IDENTITY, Category.PLAN})
+    return step
 
 
 def working_agencies(actor: Actor) -> QuerySet[Agency]:
@@ -449,6 +467,9 @@ def measure_enrollments(actor: Actor, measure: Measure) -> list[EnrollmentRow]:
         enrollment_list(actor).filter(measure=measure).order_by("status", "waitlist_position", "created_at", "pk")
     )
     names = visible_person_ids(actor, {enrollment.person_id for enrollment in enrollments})
+    # Who takes part is plan data; the name shows only where the actor sees the person anyway.
+    reads.note([enrollment.person_id for enrollment in enrollments], {Category.PLAN})
+    reads.note(names, {Category.IDENTITY})
     # The provider may cancel and complete every enrolment of its offers (hub.access): asked once, not per row.
     provider = access.can(actor, "change", measure)
     rows = []
@@ -492,9 +513,11 @@ def transfer_list(actor: Actor) -> QuerySet[ResponsibilityTransfer]:
 
 def transfer_detail(actor: Actor, pk: int | str) -> ResponsibilityTransfer:
     try:
-        return transfer_list(actor).get(pk=pk)
+        transfer = transfer_list(actor).get(pk=pk)
     except (ResponsibilityTransfer.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    reads.note(transfer.person_id, {reads.TRANSFERS})
+    return transfer
 
 
 def recognition_list(actor: Actor) -> QuerySet[RecognitionProcedure]:
@@ -507,6 +530,8 @@ def recognition_list(actor: Actor) -> QuerySet[RecognitionProcedure]:
 
 def recognition_detail(actor: Actor, pk: int | str) -> RecognitionProcedure:
     try:
-        return recognition_list(actor).get(pk=pk)
+        recognition = recognition_list(actor).get(pk=pk)
     except (RecognitionProcedure.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    reads.note(recognition.person_id, {Category.IDENTITY, Category.EDUCATION})
+    return recognition

@@ -873,7 +873,6 @@ def alices_household(w: World) -> Any:
 
 def make_reservation(w: World) -> Any:
     from housing import services as housing_services
-
     from housing.models import RentLimit
 
     # One rent limit per area, size and day: reused when one world builds several reservations.
@@ -1543,10 +1542,148 @@ ACTION_UI_ROWS: list[Row] = [
 ]
 
 # Sign-in security: two-factor set-up and login steps.
-AUTH_ROWS: list[Row] = []
+AUTH_ROWS: list[Row] = [
+    Row("login", "POST", expect(200), data={"username": "nobody", "password": "wrong"}, label="invalid"),
+    # Without a password step in this session the code step sends everyone back to the login.
+    Row("login-code", "GET", expect(302)),
+    Row("login-code", "POST", expect(302), data={"code": "123456"}),
+    Row("two-factor-setup", "GET", expect(200, anon=LOGIN)),
+    Row("two-factor-setup", "POST", expect(200, anon=LOGIN), data={"code": ""}, label="invalid"),
+    # New recovery codes are shown only right after they were made; otherwise back to the profile.
+    Row("two-factor-recovery-codes", "GET", expect(302, anon=LOGIN)),
+    Row("two-factor-recovery-codes", "POST", expect(302, anon=LOGIN)),
+    Row("two-factor-recovery-codes-download", "GET", expect(302, anon=LOGIN)),
+    Row("two-factor-recovery-codes-regenerate", "POST", expect(302, anon=LOGIN)),
+    Row("two-factor-recovery-codes-regenerate", "GET", expect(405, anon=LOGIN)),
+    Row("two-factor-disable", "GET", expect(200, anon=LOGIN)),
+    Row("two-factor-disable", "POST", expect(200, anon=LOGIN), data={"secret": ""}, label="invalid"),
+    # Agency admins reset a colleague's second factor (alice has none: a message, back to her page).
+    Row("staff-two-factor-reset", "POST", only({"adam": 302}, 403, LOGIN, olga=404), staff_of("alice")),
+    Row("staff-two-factor-reset", "POST", only({}, 404, LOGIN, olga=403), staff_of("ines"), label="foreign"),
+]
 
 # Data protection: the read-access log, the data-protection officer's pages, exports, retention.
-PRIVACY_ROWS: list[Row] = []
+# No persona holds the data-protection officer's role; these rows give it to rita (the jobcenter's
+# read-only member), so that she is the jobcenter's officer and everyone else is not.
+
+
+def rita_as_officer(w: World) -> list[Any]:
+    services.staff_update(actor=w.adam, staff=w.staff(w.rita), roles=["data_protection_officer"])
+    return []
+
+
+def officers_hold(w: World) -> list[Any]:
+    """A legal hold rita placed, as the jobcenter's officer, on Amina."""
+    from privacy import services as privacy_services
+
+    rita_as_officer(w)
+    hold = privacy_services.legal_hold_place(actor=w.rita, person=make_case(w).person, reason="Az. 4 K 12/26")
+    return [hold.pk]
+
+
+def amina_for_the_officer(w: World) -> list[Any]:
+    rita_as_officer(w)
+    return person(w)
+
+
+OFFICER = only({"rita": 200}, 403, LOGIN)
+API_OFFICER = only({"rita": 200}, 403, UNAUTHORISED)
+# Who answers a request of access for Amina: her file's caseworker and coordinator (bob sees nothing of her).
+SUBJECT_ACCESS = only(CASE_WORKERS, 404, LOGIN, rita=403, adam=403)
+API_SUBJECT_ACCESS = only(CASE_WORKERS, 404, UNAUTHORISED, rita=403, adam=403)
+
+PRIVACY_ROWS: list[Row] = [
+    Row("privacy-read-log", "GET", OFFICER, rita_as_officer),
+    Row("privacy-read-log", "GET", OFFICER, rita_as_officer, {"reference": "P-NOBODY"}, label="search"),
+    Row("privacy-read-log-csv", "GET", OFFICER, rita_as_officer, lambda w: {"user": w.alice.pk}),
+    Row("privacy-retention", "GET", OFFICER, rita_as_officer),
+    Row("privacy-hold-create", "GET", OFFICER, rita_as_officer),
+    Row("privacy-hold-create", "POST", OFFICER, rita_as_officer, {"reference": ""}, label="invalid"),
+    Row("privacy-hold-lift", "POST", only({"rita": 302}, 404, LOGIN), officers_hold),
+    *(Row(name, "GET", SUBJECT_ACCESS, person) for name in ("privacy-subject-access", "privacy-subject-access-json")),
+    Row(
+        "privacy-subject-access",
+        "GET",
+        only({**CASE_WORKERS, "bob": 403}, 404, LOGIN, rita=403, adam=403),
+        shared_person,
+        label="shared",
+    ),
+    Row(
+        "privacy-subject-access",
+        "GET",
+        only({**CASE_WORKERS, "rita": 200}, 404, LOGIN, adam=403),
+        amina_for_the_officer,
+        label="officer",
+    ),
+    Row("api:privacy-read-list", "GET", API_OFFICER, rita_as_officer, {"reference": "P-NOBODY"}),
+    Row("api:privacy-deletion-list", "GET", API_OFFICER, rita_as_officer),
+    Row("api:privacy-retention-preview", "GET", API_OFFICER, rita_as_officer),
+    Row("api:privacy-hold-list", "GET", API_OFFICER, rita_as_officer),
+    Row("api:privacy-hold-list", "POST", only({"rita": 400}, 403, UNAUTHORISED), rita_as_officer, {"reference": ""}),
+    Row("api:privacy-hold-lift", "POST", only({"rita": 200}, 404, UNAUTHORISED), officers_hold),
+    Row("api:privacy-subject-access", "GET", API_SUBJECT_ACCESS, person),
+    Row(
+        "api:privacy-subject-access",
+        "GET",
+        only({**CASE_WORKERS, "rita": 200}, 404, UNAUTHORISED, adam=403),
+        amina_for_the_officer,
+        label="officer",
+    ),
+]
+
+
+# The other side of the IDOR rows for API objects: the immigration authority's own person, case
+# file, round table, meeting and action item answer 404 to everyone but olga.
+OLGA_API = only({"olga": 200}, 404, UNAUTHORISED)
+
+
+def olgas_file(w: World) -> Any:
+    """Omar, whom only the immigration authority holds (reused when one world builds several rows)."""
+    from referrals.models import Person
+
+    return Person.objects.filter(last_name="Odeh").first() or Person.objects.get(pk=olgas_person(w)[0])
+
+
+def olgas_plan(w: World) -> list[Any]:
+    return [referral_services.plan_create(actor=w.olga, person=olgas_file(w), goals="Sprachkurs A2").pk]
+
+
+def olgas_profile(w: World) -> list[Any]:
+    languages = [{"language": "Arabisch", "level": "native"}]
+    return [referral_services.profile_create(actor=w.olga, person=olgas_file(w), languages=languages).pk]
+
+
+def olgas_recognition(w: World) -> list[Any]:
+    found = referral_services.recognition_create(
+        actor=w.olga,
+        person=olgas_file(w),
+        qualification="Lehramt Mathematik",
+        country="Irak",
+        reference_profession="Lehrer",
+        competent_body="Landesschulbehörde",
+    )
+    return [found.pk]
+
+
+def olgas_household(w: World) -> list[Any]:
+    found = referral_services.household_create(actor=w.olga, name="Familie Odeh")
+    referral_services.person_update(actor=w.olga, person=olgas_file(w), household=found)
+    return [found.pk]
+
+
+FOREIGN_API_ROWS: list[Row] = [
+    Row("api:person-detail", "GET", OLGA_API, olgas_person, label="foreign"),
+    Row("api:person-detail", "PATCH", OLGA_API, olgas_person, {"phone": "0591 1234"}, label="foreign"),
+    Row("api:workspace-members", "GET", OLGA_API, lambda w: [w.other_workspace.pk], label="foreign"),
+    Row("api:meeting-agenda", "GET", OLGA_API, lambda w: [olgas_meeting(w).pk], label="foreign"),
+    Row("api:meeting-invitations", "GET", OLGA_API, lambda w: [olgas_meeting(w).pk], label="foreign"),
+    Row("api:action-item-detail", "GET", OLGA_API, olgas_action_item, label="foreign"),
+    Row("api:plan-detail", "GET", OLGA_API, olgas_plan, label="foreign"),
+    Row("api:plan-detail", "PATCH", OLGA_API, olgas_plan, {"goals": "Arbeit"}, label="foreign"),
+    Row("api:profile-detail", "GET", OLGA_API, olgas_profile, label="foreign"),
+    Row("api:recognition-detail", "GET", OLGA_API, olgas_recognition, label="foreign"),
+    Row("api:household-detail", "GET", OLGA_API, olgas_household, label="foreign"),
+]
 
 
 ROWS: list[Row] = (
@@ -1565,4 +1702,5 @@ ROWS: list[Row] = (
     + ACTION_UI_ROWS
     + AUTH_ROWS
     + PRIVACY_ROWS
+    + FOREIGN_API_ROWS
 )

@@ -126,7 +126,7 @@ class HousingViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
     ),
     history=extend_schema(
         summary=_("The flat's history: every change (the managing agency)"),
-        responses={200: s.ListingChangeSerializer(many=True), 404: NOT_FOUND},
+        responses={200: s.ListingChangeSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
     ),
     occupancy=extend_schema(
         summary=_("Flats per district and status"), responses={200: s.OccupancySerializer(many=True)}

@@ -42,6 +42,7 @@ _SECTIONS = {
     "minutes-": "meetings",
     "decision-": "meetings",
     "action-item-": "meetings",
+    "privacy-": "privacy",
 }
 
 
@@ -108,9 +109,18 @@ def change_rows(entry: AuditEntry, agency_names: dict[int, str] | None = None) -
     return rows
 
 
+# Keys of audit changes that are not fields of the target's model.
+_CHANGE_LABELS = {
+    "blocked": gettext_lazy("Blocked for (account, address)"),
+    "recovery_codes_left": gettext_lazy("Recovery codes left"),
+}
+
+
 def _field_label(target_type: str, field: str) -> str:
     if field == "agency":
         return gettext("Agency")
+    if field in _CHANGE_LABELS:
+        return str(_CHANGE_LABELS[field])
     try:
         return str(apps.get_model(target_type)._meta.get_field(field).verbose_name)
     except (LookupError, ValueError, FieldDoesNotExist, AttributeError):
@@ -154,6 +164,15 @@ _ACTIONS = {
     "api_token.create": gettext_lazy("API token created"),
     "api_token.regenerate": gettext_lazy("API token regenerated"),
     "api_token.delete": gettext_lazy("API token deleted"),
+    "user.sign_in": gettext_lazy("Signed in"),
+    "user.sign_in_two_factor": gettext_lazy("Signed in with two factors"),
+    "user.sign_in_recovery_code": gettext_lazy("Signed in with a recovery code"),
+    "user.sign_in_blocked": gettext_lazy("Sign-in refused after too many failed attempts"),
+    "user.two_factor_enable": gettext_lazy("Two-factor sign-in turned on"),
+    "user.two_factor_replace": gettext_lazy("Authenticator app replaced"),
+    "user.two_factor_disable": gettext_lazy("Two-factor sign-in turned off"),
+    "user.recovery_codes_regenerate": gettext_lazy("New recovery codes made"),
+    "user.two_factor_reset": gettext_lazy("Two-factor sign-in reset by an administrator"),
 }
 
 

@@ -24,6 +24,7 @@ from hub import access
 from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, HubAPIMixin, StrictInputMixin, request_actor
 from messaging import selectors, services
 from messaging.models import COMMENT_MAX_LENGTH, Comment
+from privacy import reads
 from referrals.models import Category, Person, Referral
 
 
@@ -59,6 +60,12 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
             "may_change",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Comment) -> dict[str, Any]:
+        # A comment on a person discloses its category (the read-access log, privacy.reads).
+        if instance.person_id is not None and not instance.is_deleted:
+            reads.note(instance.person_id, {instance.category})
+        return super().to_representation(instance)
 
     def get_may_change(self, comment: Comment) -> bool:
         # Every comment served is one the caller reads, so authorship decides (hub.access).
@@ -101,6 +108,9 @@ class TargetCommentsView(HubAPIMixin, generics.ListAPIView[Comment]):
             self._target = access.get_visible_or_404(
                 request_actor(self.request), self.target_model, pk=self.kwargs["pk"]
             )
+            if isinstance(self._target, Referral):
+                # The thread is about the referral of a person (the read-access log, privacy.reads).
+                reads.note(self._target.person_id, {reads.REFERRALS})
         return self._target
 
     def get_queryset(self) -> QuerySet[Comment]:

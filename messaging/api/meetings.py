@@ -582,7 +582,8 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
         found = selectors.agenda_item_detail(actor, item.pk)
         return Response(AgendaItemSerializer(found).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["post"])
+    # The agenda comes back whole, unpaginated, like GET agenda.
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def reorder(self, request: Request, pk: int) -> Response:
         actor = request_actor(request)
         meeting = self.get_object()
@@ -614,7 +615,7 @@ class MeetingViewSet(mixins.ListModelMixin, MeetingAPIViewSet[Meeting]):
         rows = selectors.minutes_versions(request_actor(request), self.get_object())
         return Response(MinutesVersionSerializer(rows, many=True).data)
 
-    @action(detail=True, methods=["post"], url_path="carry-over")
+    @action(detail=True, methods=["post"], url_path="carry-over", pagination_class=None, filter_backends=[])
     def carry_over(self, request: Request, pk: int) -> Response:
         actor = request_actor(request)
         moved = services.action_items_carry_over(actor=actor, meeting=self.get_object())

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hub.api import HubAPIMixin, StrictInputMixin, request_actor
+from hub.api import BAD_REQUEST, HubAPIMixin, StrictInputMixin, request_actor
 from messaging import selectors, services
 from messaging.models import Notification, NotificationPreference
 
@@ -96,7 +96,7 @@ class NotificationPreferenceView(HubAPIMixin, APIView):
     @extend_schema(
         summary=_("Change your notification preferences"),
         request=PreferenceInputSerializer,
-        responses={200: PreferenceSerializer},
+        responses={200: PreferenceSerializer, 400: BAD_REQUEST},
     )
     def patch(self, request: Request) -> Response:
         body = PreferenceInputSerializer(data=request.data)

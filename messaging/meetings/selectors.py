@@ -28,7 +28,8 @@ from messaging.models import (
     MeetingStatus,
     MinutesVersion,
 )
-from referrals.models import Person
+from privacy import reads
+from referrals.models import Category, Person
 
 if TYPE_CHECKING:
     from hub.access import Actor
@@ -102,6 +103,8 @@ def with_case_labels[L: (AgendaItem, ActionItem)](actor: Actor, rows: Iterable[L
     if wanted:
         visible = access.visible(actor, Person).filter(pk__in=wanted).values_list("pk", "first_name", "last_name")
         names = {pk: f"{first} {last}".strip() for pk, first, last in visible}
+        # A label with a name reveals who the case is (the read-access log); a bare reference does not.
+        reads.note(names, {Category.IDENTITY})
     for row in found:
         reference = getattr(row, "person_reference", None) or ""
         name = names.get(row.person_id, "") if row.person_id is not None else ""

@@ -40,6 +40,7 @@ from agencies.api.serializers import VisibleAgencyListField as AgencyListField
 from agencies.models import Agency, User
 from hub import access
 from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, StrictInputMixin, request_actor
+from privacy import reads
 from referrals import selectors, services
 from referrals.filters import ConsentFilterSet, PersonFilterSet, ReferralFilterSet, ShareFilterSet
 from referrals.models import (
@@ -171,6 +172,17 @@ class PDFRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
+class NotesReads:
+    """For serializers of a record about a person: every answer that shows one notes the read
+    (``privacy.reads``) of ``read_kinds``, whichever endpoint, list or action serializes it."""
+
+    read_kinds: ClassVar[frozenset[str]]
+
+    def to_representation(self, instance: Any) -> Any:
+        reads.note(instance.person_id, self.read_kinds)
+        return super().to_representation(instance)  # type: ignore[misc]
+
+
 # Persons ----------------------------------------------------------------------------------
 
 
@@ -231,6 +243,7 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
                 continue
             attribute = field.get_attribute(instance)
             data[name] = None if attribute is None else field.to_representation(attribute)
+        reads.note(instance.pk, [c for c, names in CATEGORY_FIELDS.items() if c in categories and data.keys() & names])
         return data
 
 
@@ -505,8 +518,10 @@ class HouseholdViewSet(CaseViewSet[Household]):
 # Consents ---------------------------------------------------------------------------------
 
 
-class ConsentSerializer(serializers.ModelSerializer[Consent]):
+class ConsentSerializer(NotesReads, serializers.ModelSerializer[Consent]):
     """A recorded consent. Recipients are listed as far as you can see them."""
+
+    read_kinds = frozenset({reads.CONSENTS})
 
     person = PersonRefSerializer(read_only=True)
     categories = CategoriesField(read_only=True)
@@ -626,6 +641,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewS
         consent = self.get_object()
         if not consent.document:
             raise Http404
+        reads.note(consent.person_id, {Category.IDENTITY, reads.CONSENTS})
         try:
             handle = consent.document.open("rb")
         except FileNotFoundError as exc:
@@ -641,8 +657,10 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseViewS
 # Shares -----------------------------------------------------------------------------------
 
 
-class ShareSerializer(serializers.ModelSerializer[Share]):
+class ShareSerializer(NotesReads, serializers.ModelSerializer[Share]):
     """One agency lets another see named categories of a person, on a legal basis."""
+
+    read_kinds = frozenset({reads.CONSENTS})
 
     person = PersonRefSerializer(read_only=True)
     from_agency = AgencyBriefSerializer(read_only=True)
@@ -750,8 +768,10 @@ class MeasureRefSerializer(serializers.ModelSerializer[Measure]):
         read_only_fields = fields
 
 
-class ReferralSerializer(serializers.ModelSerializer[Referral]):
+class ReferralSerializer(NotesReads, serializers.ModelSerializer[Referral]):
     """A referral as both sides see it: the person by reference, status and outcome (the closed loop)."""
+
+    read_kinds = frozenset({reads.REFERRALS})
 
     person = PersonRefSerializer(read_only=True)
     from_agency = AgencyBriefSerializer(read_only=True)
@@ -792,7 +812,7 @@ class ReferralSerializer(serializers.ModelSerializer[Referral]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_redirected_to(self, referral: Referral) -> int | None:
         # The new referral goes to an agency the old receiver may not know about.
         own = access.agency_ids(self.context["request"].user)
@@ -858,7 +878,9 @@ class ReferralRedirectSerializer(StrictInputMixin, serializers.Serializer[Referr
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class InboxItemSerializer(serializers.ModelSerializer[Referral]):
+class InboxItemSerializer(NotesReads, serializers.ModelSerializer[Referral]):
+    read_kinds = frozenset({reads.REFERRALS})
+
     person = PersonRefSerializer(read_only=True)
     from_agency = AgencyBriefSerializer(read_only=True)
     to_agency = AgencyBriefSerializer(read_only=True)

@@ -31,6 +31,7 @@ from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer
 from agencies.models import Agency, User
 from hub import access
 from hub.api import StrictInputMixin, request_actor
+from privacy import reads
 from referrals import selectors, services
 from referrals.api.persons import (
     BAD_REQUEST,
@@ -38,6 +39,7 @@ from referrals.api.persons import (
     NOT_FOUND,
     CaseViewSet,
     MeasureRefSerializer,
+    NotesReads,
     PersonRefSerializer,
     ScopedIdField,
 )
@@ -52,6 +54,7 @@ from referrals.filters import (
 from referrals.models import (
     PROFILE_CATEGORY_FIELDS,
     BenefitScheme,
+    Category,
     CEFRLevel,
     Enrollment,
     Measure,
@@ -148,6 +151,7 @@ class ProfileSerializer(serializers.ModelSerializer[Profile]):
         if categories is None:
             categories = access.person_categories(self.context["request"].user, instance.person)
         shown = set(selectors.profile_fields(instance, categories))
+        reads.note(instance.person_id, [c for c, names in PROFILE_CATEGORY_FIELDS.items() if shown & set(names)])
         data = super().to_representation(instance)
         return {key: value for key, value in data.items() if key not in MINIMISED_PROFILE_FIELDS or key in shown}
 
@@ -234,14 +238,22 @@ class ProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseV
 class PlanStepSerializer(serializers.ModelSerializer[PlanStep]):
     owner_agency = AgencyBriefSerializer(read_only=True)
 
+    def to_representation(self, instance: PlanStep) -> dict[str, Any]:
+        # Within a plan the plan noted the read; a step on its own names its plan, loaded with it.
+        if PlanStep._meta.get_field("plan").is_cached(instance):
+            reads.note(instance.plan.person_id, {Category.PLAN})
+        return super().to_representation(instance)
+
     class Meta:
         model = PlanStep
         fields = ["id", "plan", "position", "kind", "title", "owner_agency", "starts_on", "due_on", "status", "notes"]
         read_only_fields = fields
 
 
-class PlanSerializer(serializers.ModelSerializer[Plan]):
+class PlanSerializer(NotesReads, serializers.ModelSerializer[Plan]):
     """An integration plan with its chain of steps and its progress."""
+
+    read_kinds = frozenset({Category.PLAN})
 
     person = PersonRefSerializer(read_only=True)
     agency = AgencyBriefSerializer(read_only=True)
@@ -495,8 +507,10 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCaseV
         return self.answer(measure)
 
 
-class EnrollmentSerializer(serializers.ModelSerializer[Enrollment]):
+class EnrollmentSerializer(NotesReads, serializers.ModelSerializer[Enrollment]):
     """A person's seat in a measure or place on its waiting list; the person by case reference."""
+
+    read_kinds = frozenset({Category.PLAN})
 
     measure = MeasureRefSerializer(read_only=True)
     person = PersonRefSerializer(read_only=True)
@@ -583,7 +597,9 @@ class TransferChecklistSerializer(StrictInputMixin, serializers.Serializer[Any])
     housing_checked = serializers.BooleanField(required=False, default=False)
 
 
-class TransferSerializer(serializers.ModelSerializer[ResponsibilityTransfer]):
+class TransferSerializer(NotesReads, serializers.ModelSerializer[ResponsibilityTransfer]):
+    read_kinds = frozenset({reads.TRANSFERS})
+
     person = PersonRefSerializer(read_only=True)
     from_agency = AgencyBriefSerializer(read_only=True)
     to_agency = AgencyBriefSerializer(read_only=True)
@@ -685,7 +701,9 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PlanCase
 # Recognition procedures -------------------------------------------------------------------
 
 
-class RecognitionSerializer(serializers.ModelSerializer[RecognitionProcedure]):
+class RecognitionSerializer(NotesReads, serializers.ModelSerializer[RecognitionProcedure]):
+    read_kinds = frozenset({Category.EDUCATION})
+
     person = PersonRefSerializer(read_only=True)
     agency = AgencyBriefSerializer(read_only=True)
     created_by = UserBriefSerializer(read_only=True)

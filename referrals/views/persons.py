@@ -29,6 +29,7 @@ from hub import access
 from hub.access import PROFILE_CATEGORIES
 from hub.views import HubRequest
 from hub.web import apply_errors, done, list_response, paginate, post_data, post_step, tune_filters
+from privacy import reads
 from referrals import selectors, services
 from referrals.filters import PersonFilterSet
 from referrals.forms.persons import ConsentForm, HouseholdForm, MergeForm, PersonCreateForm, PersonForm, ShareForm
@@ -51,9 +52,11 @@ def person_list(request: HubRequest) -> HttpResponse:
     actor = request.user
     filterset = tune_filters(PersonFilterSet(request.GET, queryset=selectors.person_list(actor), request=request))
     agency_select(filterset, "responsible_agency", access.visible(actor, Agency).order_by("name"))
+    page = paginate(request, filterset.qs)
+    reads.note([person.pk for person in page.object_list], {Category.IDENTITY})
     context = {
         "filter": filterset,
-        "page_obj": paginate(request, filterset.qs),
+        "page_obj": page,
         "may_create": access.can(actor, "create", Person),
     }
     return list_response(request, "referrals/persons/person_list.html", context)
@@ -77,6 +80,7 @@ def person_create(request: HubRequest) -> HttpResponse:
                 birth_date=values["birth_date"],
                 nationality=values["nationality"],
             )
+            reads.note([duplicate.pk for duplicate in duplicates], {Category.IDENTITY})
         if not duplicates:
             try:
                 person = services.person_create(actor=actor, agency=form.cleaned_data["agency"], **values)
@@ -208,9 +212,17 @@ def _detail_context(request: HubRequest, view: PersonView, merge_form: MergeForm
     consents = list(selectors.person_consents(actor, person))
     shares = list(selectors.person_shares(actor, person))
     may = {
-        action: access.can(actor, action, person) for action in ("change", "record_consent", "share", "refer", "merge")
+        action: access.can(actor, action, person)
+        for action in ("change", "record_consent", "share", "refer", "merge", "subject_access")
     }
     all_categories = frozenset(Category.values)
+    # What the page shows: the fields of the visible categories, referrals, consents and shares.
+    shown = set(view.categories & set(CATEGORY_FIELDS))
+    if referrals:
+        shown.add(reads.REFERRALS)
+    if consents or shares:
+        shown.add(reads.CONSENTS)
+    reads.note(person.pk, shown)
     return {
         "person": person,
         "view": view,
@@ -250,6 +262,7 @@ def person_edit(request: HubRequest, pk: int) -> HttpResponse:
     view = selectors.person_view(actor, pk)
     person = view.person
     access.require(actor, "change", person)
+    reads.note(person.pk, view.categories & set(CATEGORY_FIELDS))
     # The form works on a copy: the page header keeps the saved name while the form shows errors.
     form = PersonForm(post_data(request), instance=copy.copy(person))
     if request.method == "POST" and form.is_valid():
@@ -374,6 +387,8 @@ def consent_document(request: HubRequest, pk: int) -> FileResponse:
     consent = access.get_visible_or_404(request.user, Consent, pk=pk)
     if not consent.document:
         raise Http404
+    # The signed form names the person and what they agreed to.
+    reads.note(consent.person_id, {Category.IDENTITY, reads.CONSENTS})
     try:
         handle = consent.document.open("rb")
     except FileNotFoundError as exc:
@@ -394,6 +409,7 @@ def share_create(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = selectors.person_view(actor, pk).person
     access.require(actor, "share", person)
+    reads.note(person.pk, {reads.CONSENTS})
     form = ShareForm(
         post_data(request),
         agencies=selectors.partner_agencies(actor),

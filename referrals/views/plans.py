@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from hub import access
 from hub.views import HubRequest
 from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
+from privacy import reads
 from referrals import selectors, services
 from referrals.filters import PlanFilterSet, TransferFilterSet
 from referrals.forms.plans import (
@@ -125,17 +126,24 @@ def plan_list(request: HubRequest) -> HttpResponse:
     filterset = tune_filters(PlanFilterSet(request.GET, queryset=selectors.plan_list(actor), request=request))
     filterset.form.fields.pop("person", None)
     page = paginate(request, filterset.qs)
+    due_for_review = list(selectors.plans_due_for_review(actor)[:OVERVIEW_LIMIT])
+    late_steps = list(selectors.late_steps(actor)[:OVERVIEW_LIMIT])
+    transfers_to_confirm = list(
+        selectors.transfer_list(actor).filter(
+            to_agency_id__in=access.agency_ids(actor, *access.CASE_ROLES), status=TransferStatus.PROPOSED
+        )[:OVERVIEW_LIMIT]
+    )
+    # Plans and late steps are listed by the person's name; transfers by case reference.
+    named = [plan.person_id for plan in [*page.object_list, *due_for_review]]
+    reads.note([*named, *(step.plan.person_id for step in late_steps)], {Category.IDENTITY, Category.PLAN})
+    reads.note([transfer.person_id for transfer in transfers_to_confirm], {reads.TRANSFERS})
     context = {
         "filter": filterset,
         "page_obj": page,
         "rows": [PlanRow(plan, selectors.plan_progress(plan)) for plan in page.object_list],
-        "due_for_review": list(selectors.plans_due_for_review(actor)[:OVERVIEW_LIMIT]),
-        "late_steps": list(selectors.late_steps(actor)[:OVERVIEW_LIMIT]),
-        "transfers_to_confirm": list(
-            selectors.transfer_list(actor).filter(
-                to_agency_id__in=access.agency_ids(actor, *access.CASE_ROLES), status=TransferStatus.PROPOSED
-            )[:OVERVIEW_LIMIT]
-        ),
+        "due_for_review": due_for_review,
+        "late_steps": late_steps,
+        "transfers_to_confirm": transfers_to_confirm,
         "overview_limit": OVERVIEW_LIMIT,
         "today": timezone.localdate(),
         "review_days": selectors.REVIEW_WITHIN_DAYS,
@@ -320,6 +328,8 @@ def plan_step_edit(request: HubRequest, pk: int) -> HttpResponse:
 def _transfer_person_names(actor: Any, transfers: list[ResponsibilityTransfer]) -> dict[int, str]:
     """Names of the persons the actor may see; the others show by their case reference only."""
     visible = selectors.visible_person_ids(actor, {transfer.person_id for transfer in transfers})
+    reads.note([transfer.person_id for transfer in transfers], {reads.TRANSFERS})
+    reads.note(visible, {Category.IDENTITY})
     return {transfer.pk: str(transfer.person) for transfer in transfers if transfer.person_id in visible}
 
 
@@ -342,6 +352,7 @@ def transfer_list(request: HubRequest) -> HttpResponse:
 def person_transfers(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = _person(actor, pk)
+    reads.note(person.pk, {reads.TRANSFERS})
     context = {
         "person": person,
         "transfers": list(selectors.transfer_list(actor).filter(person=person)),
@@ -433,6 +444,7 @@ def transfer_cancel(request: HubRequest, pk: int) -> HttpResponse:
 def person_recognitions(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = _person(actor, pk, Category.EDUCATION)
+    reads.note(person.pk, {Category.EDUCATION})
     recognitions = list(selectors.recognition_list(actor).filter(person=person))
     context = {
         "person": person,

@@ -29,10 +29,11 @@ from agencies.models import Agency
 from hub import access
 from hub.views import HubRequest
 from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
+from privacy import reads
 from referrals import selectors, services
 from referrals.filters import ReferralFilterSet
 from referrals.forms.referrals import CompleteForm, NoteForm, RedirectForm, ReferralForm
-from referrals.models import Measure, Outcome, Referral, ReferralStatus
+from referrals.models import Category, Measure, Outcome, Referral, ReferralStatus
 from referrals.views.persons import agency_select, category_labels
 
 INBOX_PAGE_SIZE = 20
@@ -81,6 +82,9 @@ def referral_rows(actor: Any, referrals: Iterable[Referral]) -> list[ReferralRow
 
 
 def _rows(referrals: list[Referral], visible_persons: set[int]) -> list[ReferralRow]:
+    # A row shows the referral, and the person's name where the actor may see the person.
+    reads.note([referral.person_id for referral in referrals], {reads.REFERRALS})
+    reads.note({referral.person_id for referral in referrals} & visible_persons, {Category.IDENTITY})
     today = timezone.localdate()
     open_for_answer = services.OPEN_FOR_ANSWER
     return [
@@ -206,6 +210,7 @@ def referral_create(request: HubRequest, pk: int) -> HttpResponse:
     actor = request.user
     person = selectors.person_view(actor, pk).person
     access.require(actor, "refer", person)
+    reads.note(person.pk, {reads.CONSENTS})
     form = ReferralForm(
         post_data(request),
         agencies=selectors.partner_agencies(actor),
@@ -270,6 +275,8 @@ def referral_detail(request: HubRequest, pk: int) -> HttpResponse:
     referral = selectors.referral_detail(actor, pk)
     actions = services.allowed_actions(actor, referral)
     person_visible = bool(selectors.visible_person_ids(actor, {referral.person_id}))
+    if person_visible:
+        reads.note(referral.person_id, {Category.IDENTITY})
     context = {
         "referral": referral,
         "person_visible": person_visible,
@@ -334,9 +341,12 @@ def _step_page(
             else:
                 messages.success(request, str(done_message))
             return redirect("referral-detail", pk=result.pk)
+    person_visible = bool(selectors.visible_person_ids(actor, {referral.person_id}))
+    if person_visible:
+        reads.note(referral.person_id, {Category.IDENTITY})
     context = {
         "referral": referral,
-        "person_visible": bool(selectors.visible_person_ids(actor, {referral.person_id})),
+        "person_visible": person_visible,
         "action": action,
         "title": STEP_LABELS[action],
         "form": form,

@@ -87,3 +87,15 @@ def test_events_carry_no_personal_data(world: World) -> None:
     text = str(event.as_message())
     for personal in ("Alice", "Arslan", "alice@example.org"):
         assert personal not in text
+
+
+def test_the_audit_log_names_a_person_by_case_reference_only(world: World) -> None:
+    from referrals.models import Person
+    from tests.conftest import make_case
+
+    person = make_case(world).person
+    entries = AuditEntry.objects.filter(target_type="referrals.person", target_id=str(person.pk))
+
+    assert entries.exists()
+    assert set(entries.values_list("target_label", flat=True)) == {person.reference}
+    assert isinstance(person, Person) and person.last_name not in str(list(entries.values_list("changes", flat=True)))

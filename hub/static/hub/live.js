@@ -74,7 +74,8 @@
     var parts = Object.keys(partsChanged);
     mainChanged = false;
     partsChanged = {};
-    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    // X-Hub-Refresh: a refresh nobody asked for does not count as activity for the idle timeout.
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html", "X-Hub-Refresh": "live" } })
       .then(function (response) {
         return response.ok ? response.text() : Promise.reject(response.status);
       })
