@@ -1,4 +1,5 @@
-"""Writes the generated part of docs/security.md (the permission concept) from the access matrix.
+"""Writes the generated parts of docs/security.md (the permission concept): the access matrix, and
+the retention periods from the rules the retention job applies.
 
     uv run python -m tests.security_doc          # rewrite the table in docs/security.md
     uv run python -m tests.security_doc --check  # exit 1 when the committed table is stale
@@ -18,6 +19,8 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 BEGIN = "<!-- BEGIN GENERATED: access matrix (python -m tests.security_doc) -->"
 END = "<!-- END GENERATED: access matrix -->"
+RETENTION_BEGIN = "<!-- BEGIN GENERATED: retention periods (python -m tests.security_doc) -->"
+RETENTION_END = "<!-- END GENERATED: retention periods -->"
 
 # Who the personas are: the matrix names people, the concept speaks of roles.
 PERSONA_ROLES = {
@@ -76,15 +79,47 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def generated_part(text: str) -> str:
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    return text[start:end]
+def render_retention() -> str:
+    """The retention rules as the job applies them, with the periods configured now."""
+    from django.utils import translation
+
+    from privacy.retention import RULES
+
+    lines = [
+        RETENTION_BEGIN,
+        "",
+        "Generated from `privacy/retention.py` and the settings; do not edit by hand.",
+        "",
+        "| rule | what happens | after (days) | setting |",
+        "|---|---|---|---|",
+    ]
+    with translation.override("en"):
+        for rule in RULES:
+            lines.append(f"| `{rule.name}` | {rule.label} | {rule.days} | `PRIVACY_{rule.name.upper()}_DAYS` |")
+    lines += ["", RETENTION_END]
+    return "\n".join(lines)
+
+
+def generated_part(text: str, begin: str = BEGIN, end: str = END) -> str:
+    start, stop = text.index(begin), text.index(end) + len(end)
+    return text[start:stop]
+
+
+def parts() -> list[tuple[str, str, str]]:
+    """Each generated part: its markers and what belongs between them now."""
+    return [(BEGIN, END, render()), (RETENTION_BEGIN, RETENTION_END, render_retention())]
+
+
+def stale(text: str) -> bool:
+    return any(generated_part(text, begin, end) != fresh for begin, end, fresh in parts())
 
 
 def write(path: Path = DOC) -> bool:
-    """Replace the generated part; True when the file changed."""
+    """Replace the generated parts; True when the file changed."""
     text = path.read_text(encoding="utf-8")
-    updated = text.replace(generated_part(text), render())
+    updated = text
+    for begin, end, fresh in parts():
+        updated = updated.replace(generated_part(updated, begin, end), fresh)
     if updated == text:
         return False
     path.write_text(updated, encoding="utf-8")
@@ -99,10 +134,10 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     if "--check" in argv:
-        stale = generated_part(DOC.read_text(encoding="utf-8")) != render()
-        if stale:
+        if stale(DOC.read_text(encoding="utf-8")):
             print("docs/security.md is stale: run `uv run python -m tests.security_doc`.", file=sys.stderr)
-        return 1 if stale else 0
+            return 1
+        return 0
     print("docs/security.md updated." if write() else "docs/security.md is up to date.")
     return 0
 
