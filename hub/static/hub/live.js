@@ -14,6 +14,7 @@
   var partsChanged = {};
   var timer = null;
   var status = document.getElementById("live-status");
+  var wasReady = false;
   // 4401: not logged in; 4403: access ended. Retrying would not help.
   var FINAL_CLOSE_CODES = [4401, 4403];
 
@@ -130,6 +131,7 @@
       } else if (data.type === "ready") {
         lastEventId = Math.max(lastEventId, data.last_event_id);
         body.dataset.liveReady = "true";
+        wasReady = true;
         setOffline(false);
       } else if (data.type === "reload") {
         location.reload();
@@ -139,6 +141,13 @@
       body.dataset.liveReady = "false";
       if (FINAL_CLOSE_CODES.indexOf(close.code) !== -1) {
         setOffline(false);
+        // The session ended (idle or absolute limit, logout elsewhere) or access was withdrawn while
+        // the page was open: reload, so that the login page or the refusal replaces the personal data
+        // on screen. Not while someone types (the text would go), and not for a socket refused at
+        // once (a page that may not have one, such as the two-factor set-up), which would loop.
+        if (wasReady && !editing()) {
+          location.reload();
+        }
         return;
       }
       setOffline(true);
