@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -100,9 +101,19 @@ class TOTPDeviceAdmin(ReadOnlyAdmin):
 
 @admin.register(StaticDevice)
 class StaticDeviceAdmin(ReadOnlyAdmin):
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    """Recovery codes: how many are left, never the codes (the database holds only their hashes)."""
+
+    list_display = ["user", "name", "confirmed", "codes_left", "created_at", "last_used_at"]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = ["user", "name", "confirmed", "codes_left", "created_at", "last_used_at"]
+    readonly_fields = ["codes_left"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StaticDevice]:
+        return super().get_queryset(request).annotate(codes_left_count=Count("token_set"))
+
+    @admin.display(description=_("Recovery codes left"), ordering="codes_left_count")
+    def codes_left(self, device: StaticDevice) -> int:
+        return int(getattr(device, "codes_left_count", 0))
 
 
 @admin.register(SignInFailure)

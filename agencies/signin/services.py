@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -28,11 +30,31 @@ FAILURE_RETENTION = timedelta(days=1)
 REFUSED_AUDIT_INTERVAL = timedelta(minutes=1)
 APP_NAME = "Authenticator app"
 CODES_NAME = "Recovery codes"
+# The key of the recovery codes' hash; the migration that hashed the earlier clear-text codes uses it too.
+RECOVERY_CODE_SALT = "agencies.signin.recovery_code"
+# StaticToken.token holds 16 characters: 64 bits of the hash, far more than the 40 bits of a code.
+RECOVERY_CODE_DIGEST_LENGTH = 16
 
 
 def normalize_code(code: str) -> str:
     """Codes as people type them: with spaces or a dash, in any case."""
     return "".join(code.split()).replace("-", "").lower()
+
+
+def recovery_code_digests(code: str) -> list[str]:
+    """What the database keeps of a recovery code: a keyed hash (HMAC-SHA256 with a key from SECRET_KEY).
+
+    The first is made with the current SECRET_KEY, the others with ``SECRET_KEY_FALLBACKS``, so that
+    rotating the key does not void codes made before. A stolen database alone gives away no code:
+    without the key, nobody can check a guess against the hashes offline.
+    """
+    code = normalize_code(code)
+    return [
+        salted_hmac(RECOVERY_CODE_SALT, code, secret=secret, algorithm="sha256").hexdigest()[
+            :RECOVERY_CODE_DIGEST_LENGTH
+        ]
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    ]
 
 
 # Attempts -----------------------------------------------------------------------------------
@@ -105,9 +127,29 @@ def second_factor_verify(*, user: User, code: str, recovery: bool) -> Device | N
     model: type[Device] = StaticDevice if recovery else TOTPDevice
     with transaction.atomic():
         for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
-            if device.verify_token(code):
+            if _use_recovery_code(device, code) if recovery else device.verify_token(code):
                 return device
     return None
+
+
+def _use_recovery_code(device: StaticDevice, code: str) -> bool:
+    """``StaticDevice.verify_token`` for hashed codes: the same throttling, the matching code is deleted.
+
+    The caller holds the device's row lock, so a second request with the same code waits and
+    then finds it gone.
+    """
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        return False
+    match = device.token_set.filter(token__in=recovery_code_digests(code)).first()
+    if match is None:
+        device.throttle_increment()
+        return False
+    match.delete()
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return True
 
 
 # The second factor ----------------------------------------------------------------------------
@@ -127,7 +169,10 @@ def two_factor_setup_begin(*, actor: User) -> TOTPDevice:
 
 
 def _new_recovery_codes(user: User) -> list[str]:
-    """Replace the user's recovery codes. The device stays, so a session signed in with a code stays signed in."""
+    """Replace the user's recovery codes. The device stays, so a session signed in with a code stays signed in.
+
+    Only their hashes are stored; the codes themselves are returned to be shown this once.
+    """
     device = StaticDevice.objects.filter(user=user).order_by("id").first()
     if device is None:
         device = StaticDevice.objects.create(user=user, name=CODES_NAME, confirmed=True)
@@ -135,7 +180,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     codes: set[str] = set()
     while len(codes) < RECOVERY_CODE_COUNT:
         codes.add(StaticToken.random_token())
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=recovery_code_digests(code)[0]) for code in codes)
     return sorted(codes)
 
 

@@ -8,12 +8,15 @@ right password, and the code step signs in after a valid code. The session is au
 
 from __future__ import annotations
 
+import binascii
+import secrets
 import time
-from base64 import b32encode
+from base64 import b32encode, urlsafe_b64decode, urlsafe_b64encode
 from typing import Any
 
 import django_otp
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
@@ -40,8 +43,10 @@ from hub.web import apply_errors, post_data, post_step
 
 PENDING_SESSION_KEY = "hub_sign_in_pending"
 PENDING_SECONDS = 5 * 60
-# New recovery codes wait in the (server-side) session until the person has saved them, at most this long.
+# New recovery codes wait until the person has saved them, at most this long: split between the
+# session (kept in the database) and a cookie, see ``_keep_new_codes``.
 NEW_CODES_SESSION_KEY = "hub_new_recovery_codes"
+NEW_CODES_COOKIE = "hub_new_recovery_codes"
 NEW_CODES_SECONDS = 10 * 60
 
 
@@ -150,8 +155,31 @@ def _qr_svg(device: TOTPDevice) -> str:
     ).replace("<svg ", '<svg role="img" ', 1)
 
 
-def _keep_new_codes(request: HttpRequest, codes: list[str]) -> None:
-    request.session[NEW_CODES_SESSION_KEY] = {"codes": codes, "at": time.time()}
+def _xor(data: bytes, pad: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, pad, strict=True))
+
+
+def _keep_new_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    """Redirect to the new codes, which wait for the person to save them.
+
+    The database keeps only hashes of the codes, and sessions live in the database too: so the
+    session gets a random pad and the browser a cookie with the codes XOR the pad. Neither
+    alone tells anything about a code; the page and the download need both, within the time.
+    """
+    plain = ",".join(codes).encode()
+    pad = secrets.token_bytes(len(plain))
+    request.session[NEW_CODES_SESSION_KEY] = {"pad": urlsafe_b64encode(pad).decode(), "at": time.time()}
+    response = redirect("two-factor-recovery-codes")
+    response.set_cookie(
+        NEW_CODES_COOKIE,
+        urlsafe_b64encode(_xor(plain, pad)).decode(),
+        max_age=NEW_CODES_SECONDS,
+        path=reverse("two-factor-recovery-codes"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
 
 
 def _new_codes(request: HttpRequest) -> list[str] | None:
@@ -159,7 +187,18 @@ def _new_codes(request: HttpRequest) -> list[str] | None:
     if not isinstance(data, dict) or time.time() - float(data.get("at", 0)) > NEW_CODES_SECONDS:
         request.session.pop(NEW_CODES_SESSION_KEY, None)
         return None
-    return [str(code) for code in data.get("codes", [])]
+    try:
+        pad = urlsafe_b64decode(str(data.get("pad", "")))
+        masked = urlsafe_b64decode(request.COOKIES.get(NEW_CODES_COOKIE, ""))
+        return _xor(masked, pad).decode("ascii").split(",") if pad else None
+    except (binascii.Error, ValueError):  # no cookie, or one of another set of codes
+        return None
+
+
+def _codes_gone(request: HttpRequest) -> HttpResponse:
+    response = redirect(f"{reverse('profile')}#two-factor")
+    response.delete_cookie(NEW_CODES_COOKIE, path=reverse("two-factor-recovery-codes"), samesite="Strict")
+    return response
 
 
 def _formatted(code: str) -> str:
@@ -181,9 +220,8 @@ def two_factor_setup(request: HubRequest) -> HttpResponse:
         else:
             request.session.cycle_key()
             django_otp.login(request, device)
-            _keep_new_codes(request, codes)
             messages.success(request, _("Two-factor sign-in is on. Save your recovery codes now."))
-            return redirect("two-factor-recovery-codes")
+            return _keep_new_codes(request, codes)
     context = {
         "form": form,
         "secret": _secret_text(device),
@@ -199,19 +237,20 @@ def recovery_codes(request: HubRequest) -> HttpResponse:
     codes = _new_codes(request)
     if request.method == "POST":
         request.session.pop(NEW_CODES_SESSION_KEY, None)
-        return redirect(f"{reverse('profile')}#two-factor")
+        return _codes_gone(request)
     if codes is None:
         messages.info(request, _("Recovery codes are shown only once, right after they are made. Make new ones here."))
-        return redirect(f"{reverse('profile')}#two-factor")
+        return _codes_gone(request)
     return render(request, "agencies/signin/recovery_codes.html", {"codes": [_formatted(code) for code in codes]})
 
 
 @login_required
 def recovery_codes_download(request: HubRequest) -> HttpResponse:
+    """The new codes as a text file, in the same window as the page that shows them."""
     codes = _new_codes(request)
     if codes is None:
         messages.info(request, _("Recovery codes are shown only once, right after they are made. Make new ones here."))
-        return redirect(f"{reverse('profile')}#two-factor")
+        return _codes_gone(request)
     lines = [
         _("Recovery codes for the round-table hub, account %(username)s") % {"username": request.user.get_username()},
         _("Each code works once. Keep them as safe as a password."),
@@ -232,9 +271,8 @@ def recovery_codes_regenerate(request: HubRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{reverse('profile')}#two-factor")
-    _keep_new_codes(request, codes)
     messages.success(request, _("New recovery codes have been made; the old ones no longer work."))
-    return redirect("two-factor-recovery-codes")
+    return _keep_new_codes(request, codes)
 
 
 @login_required

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
+import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.db import close_old_connections, connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -21,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from agencies import services as agency_services
 from agencies.models import SignInFailure, SignInStage, User
 from agencies.signin import selectors, services
-from agencies.signin.views import PENDING_SESSION_KEY
+from agencies.signin.views import NEW_CODES_COOKIE, NEW_CODES_SECONDS, NEW_CODES_SESSION_KEY, PENDING_SESSION_KEY
 from hub.asgi import application
 from hub.models import AuditEntry
 from messaging.consumers import CLOSE_UNAUTHENTICATED
@@ -93,17 +100,22 @@ def test_setup_shows_a_qr_code_and_the_key_and_confirms_with_a_code(world: World
     assert entry.actor == world.alice and entry.agency_id == world.jobcenter.pk
 
 
+def stored_tokens(user: User) -> set[str]:
+    return set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+
+
 def test_recovery_codes_are_shown_once_and_can_be_downloaded(world: World) -> None:
     client = Client()
     client.force_login(world.alice)
     device = services.two_factor_setup_begin(actor=world.alice)
     client.post(reverse("two-factor-setup"), {"code": code_of(device)})
-    codes = sorted(StaticToken.objects.filter(device__user=world.alice).values_list("token", flat=True))
 
     page = client.get(reverse("two-factor-recovery-codes"))
     assert page.status_code == 200
     shown = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4})</code>", page.content.decode())
-    assert sorted(code.replace("-", "") for code in shown) == codes
+    codes = sorted(code.replace("-", "") for code in shown)
+    assert len(codes) == services.RECOVERY_CODE_COUNT
+    assert stored_tokens(world.alice) == {services.recovery_code_digests(code)[0] for code in codes}
     download = client.get(reverse("two-factor-recovery-codes-download"))
     assert download.status_code == 200 and download["Content-Type"].startswith("text/plain")
     assert download["Content-Disposition"] == 'attachment; filename="recovery-codes.txt"'
@@ -115,15 +127,92 @@ def test_recovery_codes_are_shown_once_and_can_be_downloaded(world: World) -> No
     assert client.get(reverse("two-factor-recovery-codes-download")).status_code == 302
 
 
+def test_the_database_never_holds_a_recovery_code(world: World) -> None:
+    """Neither the tokens nor the session that keeps the new codes until they are saved."""
+    client = Client()
+    client.force_login(world.alice)
+    device = services.two_factor_setup_begin(actor=world.alice)
+    client.post(reverse("two-factor-setup"), {"code": code_of(device)})
+    page = client.get(reverse("two-factor-recovery-codes"))
+    codes = [code.replace("-", "") for code in page.context["codes"]]
+    assert len(codes) == services.RECOVERY_CODE_COUNT
+
+    tokens = stored_tokens(world.alice)
+    assert len(tokens) == services.RECOVERY_CODE_COUNT and not tokens & set(codes)
+    assert all(len(token) == 16 and re.fullmatch(r"[0-9a-f]+", token) for token in tokens)
+    session_rows = [json.dumps(session.get_decoded()) for session in Session.objects.all()]
+    assert session_rows and not any(code in row for row in session_rows for code in codes)
+    # The stored hash typed as a code is no code.
+    assert services.second_factor_verify(user=world.alice, code=next(iter(tokens)), recovery=True) is None
+
+
+def test_the_new_codes_need_the_session_and_the_cookie_within_ten_minutes(world: World) -> None:
+    client = Client()
+    client.force_login(world.alice)
+    device = services.two_factor_setup_begin(actor=world.alice)
+    client.post(reverse("two-factor-setup"), {"code": code_of(device)})
+    cookie = client.cookies[NEW_CODES_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    assert cookie["path"] == reverse("two-factor-recovery-codes")
+
+    other_browser = Client()
+    other_browser.cookies[django_settings.SESSION_COOKIE_NAME] = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    assert other_browser.get(reverse("two-factor-recovery-codes-download")).status_code == 302
+    assert client.get(reverse("two-factor-recovery-codes-download")).status_code == 200
+
+    session = client.session
+    session[NEW_CODES_SESSION_KEY]["at"] -= NEW_CODES_SECONDS + 1
+    session.save()
+    assert client.get(reverse("two-factor-recovery-codes-download")).status_code == 302
+    assert client.get(reverse("two-factor-recovery-codes")).status_code == 302
+
+
 def test_new_recovery_codes_replace_the_old_ones(world: World) -> None:
     _, old = with_two_factor(world.alice)
+    before = stored_tokens(world.alice)
     client = verified_client(world.alice)
     response = client.post(reverse("two-factor-recovery-codes-regenerate"))
     assert response.status_code == 302 and response["Location"] == reverse("two-factor-recovery-codes")
-    new = set(StaticToken.objects.filter(device__user=world.alice).values_list("token", flat=True))
-    assert len(new) == services.RECOVERY_CODE_COUNT and not new & set(old)
+    new = stored_tokens(world.alice)
+    assert len(new) == services.RECOVERY_CODE_COUNT and not new & before
     assert AuditEntry.objects.filter(action="user.recovery_codes_regenerate", actor=world.alice).count() == 1
     assert client.get(reverse("two-factor-recovery-codes")).status_code == 200
+    assert services.second_factor_verify(user=world.alice, code=old[0], recovery=True) is None
+
+
+def test_a_recovery_code_is_used_up_and_a_wrong_one_refused(world: World, no_throttle: None) -> None:
+    _, codes = with_two_factor(world.alice)
+    assert services.second_factor_verify(user=world.alice, code="aaaa-aaaa", recovery=True) is None
+    device = services.second_factor_verify(user=world.alice, code=f" {codes[0].upper()} ", recovery=True)
+    assert isinstance(device, StaticDevice)
+    assert services.recovery_code_digests(codes[0])[0] not in stored_tokens(world.alice)
+    assert services.second_factor_verify(user=world.alice, code=codes[0], recovery=True) is None
+    assert len(stored_tokens(world.alice)) == services.RECOVERY_CODE_COUNT - 1
+    assert services.second_factor_verify(user=world.alice, code=codes[0], recovery=False) is None
+
+
+def test_recovery_codes_survive_a_rotation_of_the_secret_key(world: World, settings: Any, no_throttle: None) -> None:
+    _, codes = with_two_factor(world.alice)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert services.second_factor_verify(user=world.alice, code=codes[0], recovery=True) is not None
+    settings.SECRET_KEY_FALLBACKS = []
+    assert services.second_factor_verify(user=world.alice, code=codes[1], recovery=True) is None
+
+
+def test_the_migration_hashes_clear_text_codes_in_place(world: World, no_throttle: None) -> None:
+    device = StaticDevice.objects.create(user=world.alice, name=services.CODES_NAME, confirmed=True)
+    clear = [StaticToken.random_token() for _ in range(3)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in clear)
+
+    migration = importlib.import_module("agencies.migrations.0006_hashed_recovery_codes")
+    migration.hash_tokens(django_apps, SimpleNamespace(connection=connection))
+
+    tokens = stored_tokens(world.alice)
+    assert len(tokens) == len(clear) and not tokens & set(clear)
+    assert services.second_factor_verify(user=world.alice, code=clear[0], recovery=True) == device
+    assert services.second_factor_verify(user=world.alice, code=clear[0], recovery=True) is None
+    assert len(stored_tokens(world.alice)) == len(clear) - 1
 
 
 def test_regenerating_without_two_factor_is_refused_with_a_message(world: World) -> None:
@@ -429,3 +518,49 @@ def test_an_agency_admin_resets_a_colleagues_second_factor(world: World) -> None
     cora = Client()
     cora.force_login(world.cora)
     assert cora.post(reverse("staff-two-factor-reset", args=[alice_staff.pk])).status_code == 403
+
+
+# Two requests with the same recovery code at the same moment, on two connections -------------
+
+RACE_TIMEOUT = 30
+
+
+def race(user: User, code: str) -> tuple[list[object], list[BaseException]]:
+    """Both threads wait at a barrier, then each checks ``code`` in its own transaction on its own connection."""
+    barrier = threading.Barrier(2, timeout=RACE_TIMEOUT)
+    results: list[object] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def use() -> None:
+        try:
+            fresh = User.objects.get(pk=user.pk)
+            barrier.wait()
+            device = services.second_factor_verify(user=fresh, code=code, recovery=True)
+            with lock:
+                results.append(device)
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            with lock:
+                errors.append(exc)
+        finally:
+            connections.close_all()
+
+    connection.close()
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(RACE_TIMEOUT * 2)
+    close_old_connections()
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_recovery_code_used_twice_at_once_works_once(world: World, no_throttle: None) -> None:
+    """The device's row lock serialises the two; the second finds the code gone."""
+    _, codes = with_two_factor(world.alice)
+    for code in codes[:4]:
+        results, errors = race(world.alice, code)
+        assert not errors
+        assert len(results) == 2 and sum(device is not None for device in results) == 1
+    assert len(stored_tokens(world.alice)) == services.RECOVERY_CODE_COUNT - 4
