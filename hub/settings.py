@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "housing",
     "messaging",
     "privacy",
+    "reporting",
 ]
 
 MIDDLEWARE = [

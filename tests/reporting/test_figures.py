@@ -1,0 +1,507 @@
+"""The round table's figures against a hand-built county with known answers.
+
+The data set (built through the services, then dated into the first quarter of 2025):
+
+- the jobcenter holds Amir, Bilal, Chiara, Dana and Emil (served in the quarter), Fatma (file
+  closed before it) and Goran (file opened after it); the social office holds Sara and Sami;
+  the immigration authority, outside the round table, holds Olek;
+- referrals: eight between round-table agencies (five accepted after 2, 4, 6, 8 and 10 days, one
+  declined, one still waiting after its due date, one expired), one to the immigration authority,
+  one sent after the quarter;
+- a course provider's integration course, language course and activation measure;
+- plan steps reaching a job and an internship; flats of the social office; a meeting's action items.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agencies import services as agency_services
+from agencies.models import Agency, Staff, User
+from housing import services as housing_services
+from messaging.meetings import services as meeting_services
+from messaging.models import ActionItem
+from referrals import services as case_services
+from referrals.models import CaseFile, Consent, Enrollment, Measure, Person, Referral
+from reporting.figures import (
+    HIDDEN,
+    SMALL,
+    DaysBetween,
+    Figure,
+    Period,
+    _percentiles_by_offset,
+    count_display,
+    dashboard,
+    derived_display,
+    percentiles,
+    resolve_scope,
+)
+from tests.conftest import World, make_user
+from tests.housing.helpers import make_household, make_housing, make_limits, make_listing
+from tests.messaging.meeting_helpers import make_meeting
+
+Q1 = Period(datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
+TODAY = datetime.date(2025, 4, 15)
+
+
+def at(year: int, month: int, day: int, hour: int = 9) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, tzinfo=timezone.get_default_timezone())
+
+
+def day(year: int, month: int, d: int) -> datetime.date:
+    return datetime.date(year, month, d)
+
+
+@dataclass
+class County:
+    world: World
+    provider: Agency
+    kurt: User
+    persons: dict[str, Person]
+
+
+def _person(actor: User, agency: Agency, name: str, arrival: datetime.date | None, opened: datetime.datetime) -> Person:
+    person = case_services.person_create(
+        actor=actor,
+        agency=agency,
+        first_name=name,
+        last_name="Muster",
+        birth_date=day(1990, 1, 1),
+        nationality="syrisch",
+        arrival_date=arrival,
+    )
+    CaseFile.objects.filter(person=person).update(opened_at=opened)
+    return person
+
+
+def _consent(actor: User, person: Person, world: World) -> Consent:
+    return case_services.consent_record(
+        actor=actor,
+        person=person,
+        categories=["identity", "plan"],
+        recipients=[world.jobcenter, world.social_office, world.youth_office, world.immigration],
+        purpose="Abstimmung",
+        text_version="2025-01",
+    )
+
+
+def _refer(
+    world: World, person: Person, to: Agency, sent: datetime.datetime, due: datetime.date, consent: Consent
+) -> Referral:
+    referral = case_services.referral_create(
+        actor=world.alice,
+        person=person,
+        to_agency=to,
+        reason="Unterstützung",
+        categories=["identity"],
+        legal_basis="consent",
+        consent=consent,
+        answer_due_on=timezone.localdate() + datetime.timedelta(days=14),
+    )
+    Referral.objects.filter(pk=referral.pk).update(sent_at=sent, answer_due_on=due)
+    return referral
+
+
+def _answer(referral: Referral, actor: User, action: str, answered: datetime.datetime, note: str = "") -> None:
+    case_services.referral_transition(actor=actor, referral=referral, action=action, note=note)
+    Referral.objects.filter(pk=referral.pk).update(answered_at=answered)
+
+
+def make_county(world: World) -> County:
+    Staff.objects.update(joined_at=at(2024, 1, 1))
+    opened = at(2024, 12, 1)
+    jc = {
+        name: _person(world.alice, world.jobcenter, name, arrival, opened)
+        for name, arrival in [
+            ("Amir", day(2024, 10, 1)),
+            ("Bilal", day(2024, 12, 1)),
+            ("Chiara", day(2025, 1, 1)),
+            ("Dana", None),
+        ]
+    }
+    jc["Emil"] = _person(world.alice, world.jobcenter, "Emil", day(2025, 1, 10), at(2025, 2, 10))
+    fatma = _person(world.alice, world.jobcenter, "Fatma", None, at(2024, 11, 1))
+    CaseFile.objects.filter(person=fatma).update(closed_at=at(2024, 12, 20))
+    _person(world.alice, world.jobcenter, "Goran", None, at(2025, 5, 1))
+    sara = _person(world.bob, world.social_office, "Sara", day(2024, 11, 20), at(2025, 1, 15))
+    _person(world.bob, world.social_office, "Sami", None, at(2025, 1, 15))
+    _person(world.olga, world.immigration, "Olek", None, at(2025, 1, 15))
+
+    consents = {name: _consent(world.alice, person, world) for name, person in jc.items()}
+    social, youth = world.social_office, world.youth_office
+    # Accepted after 2, 4, 6, 8 and 10 days; Dana's answer came after its due date.
+    for name, sent, days, due in [
+        ("Amir", at(2025, 1, 10), 2, day(2025, 1, 20)),
+        ("Bilal", at(2025, 1, 10), 4, day(2025, 1, 20)),
+        ("Chiara", at(2025, 2, 1), 6, day(2025, 2, 10)),
+        ("Dana", at(2025, 2, 1), 8, day(2025, 2, 5)),
+        ("Emil", at(2025, 3, 1), 10, day(2025, 3, 20)),
+    ]:
+        referral = _refer(world, jc[name], social, sent, due, consents[name])
+        _answer(referral, world.bob, "accept", sent + datetime.timedelta(days=days))
+        if name == "Amir":
+            case_services.referral_transition(actor=world.bob, referral=referral, action="start")
+    declined = _refer(world, jc["Amir"], youth, at(2025, 3, 5), day(2025, 3, 20), consents["Amir"])
+    _answer(declined, world.carol, "decline", at(2025, 3, 6), note="Nicht zuständig")
+    _refer(world, jc["Bilal"], youth, at(2025, 3, 10), day(2025, 3, 20), consents["Bilal"])
+    expired = _refer(world, jc["Chiara"], social, at(2025, 3, 15), day(2025, 3, 25), consents["Chiara"])
+    case_services.referral_transition(actor=None, referral=expired, action="expire")
+    _refer(world, jc["Dana"], world.immigration, at(2025, 2, 1), day(2025, 2, 15), consents["Dana"])
+    _refer(world, jc["Emil"], social, at(2025, 4, 2), day(2025, 4, 20), consents["Emil"])
+
+    provider = agency_services.agency_create(actor=None, name="Bildungswerk", short_name="BW", kind="course_provider")
+    kurt = make_user("kurt", "Kurt", "Kramer")
+    agency_services.staff_create(actor=None, agency=provider, user=kurt, roles=["caseworker"])
+
+    def measure(kind: str, starts: datetime.date, ends: datetime.date) -> Measure:
+        return case_services.measure_create(
+            actor=kurt, provider=provider, title=kind, kind=kind, starts_on=starts, ends_on=ends, seats=20
+        )
+
+    course = measure("integration_course", day(2025, 2, 1), day(2025, 3, 15))
+    language = measure("language_course", day(2025, 1, 20), day(2025, 6, 30))
+    activation = measure("activation", day(2024, 11, 1), day(2025, 1, 31))
+
+    def enrol(actor: User, m: Measure, person: Person) -> Enrollment:
+        return case_services.enrollment_request(actor=actor, measure=m, person=person)
+
+    case_services.enrollment_complete(actor=kurt, enrollment=enrol(world.alice, activation, jc["Amir"]))
+    enrol(world.alice, course, jc["Amir"])
+    enrol(world.alice, language, jc["Bilal"])
+    case_services.enrollment_complete(actor=kurt, enrollment=enrol(world.alice, course, jc["Chiara"]))
+    case_services.enrollment_complete(actor=kurt, enrollment=enrol(world.alice, course, jc["Dana"]))
+    case_services.enrollment_cancel(actor=world.alice, enrollment=enrol(world.alice, language, jc["Emil"]))
+    enrol(world.bob, course, sara)
+
+    for name, kind, owner, status, starts in [
+        ("Amir", "job", world.jobcenter, "done", day(2025, 3, 1)),
+        ("Bilal", "internship", social, "done", day(2025, 2, 15)),
+        ("Chiara", "apprenticeship", world.jobcenter, "done", day(2025, 9, 1)),
+        ("Dana", "job", world.jobcenter, "in_progress", day(2025, 3, 1)),
+        ("Emil", "job", world.jobcenter, "done", None),
+    ]:
+        plan = case_services.plan_create(actor=world.alice, person=jc[name], goals="Arbeit")
+        case_services.plan_step_add(
+            actor=world.alice, plan=plan, kind=kind, title=kind, owner_agency=owner, status=status, starts_on=starts
+        )
+
+    housing = make_housing(world)
+    make_limits(housing)
+    flats = [make_listing(housing) for _ in range(4)]
+    make_listing(housing, publish=False)
+    make_listing(housing, share=False)
+    for number, flat in enumerate(flats[2:]):
+        household = make_household(world.bob, social, size=3, name=f"Wohnung{number}")
+        reservation = housing_services.reservation_create(actor=housing.hana, listing=flat, household=household)
+        if number == 1:
+            housing_services.tenancy_allocate(actor=housing.hana, reservation=reservation)
+
+    meeting = make_meeting(world)
+    items = [
+        meeting_services.action_item_create(
+            actor=world.cora,
+            meeting=meeting,
+            title=f"Aufgabe {number}",
+            owner_agency=owner,
+            due_on=timezone.localdate() + datetime.timedelta(days=30),
+        )
+        for number, owner in enumerate([world.jobcenter, social, social, world.jobcenter])
+    ]
+    for item, due in zip(items, [day(2025, 4, 1), day(2025, 5, 1), day(2025, 4, 1), day(2025, 4, 10)], strict=True):
+        ActionItem.objects.filter(pk=item.pk).update(due_on=due)
+    meeting_services.action_item_complete(actor=world.cora, item=items[2])
+    return County(world=world, provider=provider, kurt=kurt, persons=jc)
+
+
+@pytest.fixture
+def county(world: World) -> County:
+    return make_county(world)
+
+
+def points(figure: Figure, series: str) -> dict[str, tuple[object, str]]:
+    """A series by its points' keys (statuses, kinds), which do not depend on the language."""
+    return {point.key: (point.value, point.display) for point in figure.get_series(series).points}
+
+
+def agencies(figure: Figure, series: str = "by_agency") -> dict[str, tuple[object, str]]:
+    """A series by agency, named by the agencies' short names."""
+    return {point.label: (point.value, point.display) for point in figure.get_series(series).points}
+
+
+# The round table -----------------------------------------------------------------------------
+
+
+def test_people_served_and_caseload_of_the_round_table(county: County) -> None:
+    world = county.world
+    board = dashboard(world.alice, world.workspace, Q1, today=TODAY)
+    served = board["people_served"]
+    assert (served.value, served.display, served.suppressed) == (7, "7", False)
+    # The social office's two are hidden; the jobcenter's five as well, or 7 - 5 would tell.
+    assert agencies(served) == {"Jobcenter": (5, HIDDEN), "Sozialamt": (2, SMALL), "Jugendamt": (0, "0")}
+    # Seven open files at the end of March for three caseworkers (alice, bob, carol).
+    load = board["caseload"]
+    assert (load.value, load.cases, load.suppressed) == (2.3, 7, False)
+    assert agencies(load) == {
+        "Jobcenter": (5.0, HIDDEN),
+        "Sozialamt": (2.0, HIDDEN),
+        "Jugendamt": (0.0, "0,0"),
+    }
+
+
+def test_referrals_of_the_round_table(county: County) -> None:
+    board = dashboard(county.world.cora, county.world.workspace, Q1, today=TODAY)
+    referrals = board["referrals"]
+    assert (referrals.value, referrals.display) == (8, "8")
+    by_status = points(referrals, "by_status")
+    assert by_status["accepted"] == (4, SMALL)
+    assert by_status["in_progress"] == (1, SMALL)
+    assert by_status["declined"] == (1, SMALL)
+    assert by_status["sent"] == (1, SMALL)
+    assert by_status["expired"] == (1, SMALL)
+    assert by_status["completed"] == (0, "0")
+    assert "draft" not in by_status
+    assert agencies(referrals, "by_receiving_agency") == {
+        "Jobcenter": (0, "0"),
+        "Sozialamt": (6, HIDDEN),
+        "Jugendamt": (2, SMALL),
+    }
+    assert [value for value, _display in points(referrals, "by_month").values()] == [2, 2, 4]
+    # Dana's late answer, Bilal's unanswered referral to the youth office, Chiara's expired one.
+    overdue = board["overdue_answers"]
+    assert (overdue.value, overdue.display, overdue.suppressed) == (3, SMALL, True)
+
+
+def test_time_to_accept_median_and_90th_percentile(county: County) -> None:
+    board = dashboard(county.world.alice, county.world.workspace, Q1, today=TODAY)
+    accept = board["time_to_accept"]
+    assert (accept.value, accept.display, accept.cases, accept.suppressed) == (6.0, "6,0", 5, False)
+    p90 = accept.extra[0]
+    assert (p90.key, p90.value, p90.display) == ("time_to_accept_p90", 9.2, "9,2")
+
+
+def test_waiting_times_are_hidden_below_five_persons(county: County) -> None:
+    world = county.world
+    board = dashboard(world.alice, world.workspace, Q1, today=TODAY)
+    # Bilal 50 days, Chiara 31, Sara 73; Amir's first measure started before the quarter.
+    first = board["wait_first_measure"]
+    assert (first.value, first.cases, first.display, first.suppressed) == (50.0, 3, HIDDEN, True)
+    # Amir 123 days, Chiara 31, Sara 73 to the integration course.
+    course = board["wait_integration_course"]
+    assert (course.value, course.extra[0].value, course.display) == (73.0, 113.0, HIDDEN)
+    own = dashboard(world.alice, world.jobcenter, Q1, today=TODAY)
+    assert (own["wait_first_measure"].value, own["wait_first_measure"].extra[0].value) == (40.5, 48.1)
+    assert own["wait_first_measure"].display == "40,5"
+    assert (own["wait_integration_course"].value, own["wait_integration_course"].extra[0].value) == (77.0, 113.8)
+
+
+def test_measures_and_outcomes(county: County) -> None:
+    board = dashboard(county.world.alice, county.world.workspace, Q1, today=TODAY)
+    started = board["measures_started"]
+    assert (started.value, started.display) == (5, "5")
+    assert points(started, "by_kind")["integration_course"] == (4, SMALL)
+    assert points(started, "by_kind")["language_course"] == (1, SMALL)
+    assert points(started, "by_kind")["activation"] == (0, "0")
+    completed = board["measures_completed"]
+    assert (completed.value, completed.display) == (3, SMALL)
+    assert points(completed, "by_kind")["integration_course"] == (2, SMALL)
+    assert points(completed, "by_kind")["activation"] == (1, SMALL)
+    outcomes = board["outcomes"]
+    assert (outcomes.value, outcomes.display) == (4, SMALL)
+    assert points(outcomes, "by_kind") == {
+        "job": (1, SMALL),
+        "internship": (1, SMALL),
+        "apprenticeship": (0, "0"),
+        "course_completed": (2, SMALL),
+    }
+
+
+def test_flats_and_action_items_are_not_suppressed(county: County) -> None:
+    board = dashboard(county.world.bob, county.world.workspace, Q1, today=TODAY)
+    assert [
+        (board[key].value, board[key].display) for key in ("flats_available", "flats_reserved", "flats_occupied")
+    ] == [
+        (2, "2"),
+        (1, "1"),
+        (1, "1"),
+    ]
+    assert (board["action_items_open"].value, board["action_items_open"].display) == (3, "3")
+    assert agencies(board["action_items_open"]) == {
+        "Jobcenter": (2, "2"),
+        "Sozialamt": (1, "1"),
+        "Jugendamt": (0, "0"),
+    }
+    assert (board["action_items_overdue"].value, board["action_items_overdue"].display) == (2, "2")
+
+
+def test_agency_filter_narrows_the_round_table(county: County) -> None:
+    world = county.world
+    board = dashboard(world.alice, world.workspace, Q1, world.youth_office, today=TODAY)
+    assert board["people_served"].value == 0
+    assert board["referrals"].value == 2
+    assert board["time_to_accept"].value is None
+    assert (board["time_to_accept"].display, board["time_to_accept"].suppressed) == (HIDDEN, False)
+    assert board["action_items_open"].value == 0
+    social = dashboard(world.alice, world.workspace, Q1, world.social_office, today=TODAY)
+    assert social["flats_available"].value == 2
+    assert social["referrals"].value == 6
+
+
+# One agency ----------------------------------------------------------------------------------
+
+
+def test_own_agency_figures_are_not_suppressed(county: County) -> None:
+    world = county.world
+    board = dashboard(world.rita, world.jobcenter, Q1, today=TODAY)
+    assert board["people_served"].value == 5
+    # Its referral to the immigration authority counts here, not at the round table.
+    referrals = board["referrals"]
+    assert (referrals.value, referrals.display) == (9, "9")
+    assert agencies(referrals, "by_receiving_agency") == {
+        "Jobcenter": (0, "0"),
+        "ABH": (1, "1"),
+        "Jugendamt": (2, "2"),
+        "Sozialamt": (6, "6"),
+    }
+    # The three of the round table, and the immigration authority's unanswered one.
+    assert (board["overdue_answers"].value, board["overdue_answers"].display) == (4, "4")
+    assert board["caseload"].value == 5.0
+    assert (board["action_items_open"].value, board["action_items_overdue"].value) == (2, 2)
+    social = dashboard(world.bob, world.social_office, Q1, today=TODAY)
+    assert [social[key].value for key in ("flats_available", "flats_reserved", "flats_occupied")] == [3, 1, 1]
+
+
+# Scope isolation -------------------------------------------------------------------------------
+
+
+def test_outsider_gets_nothing_of_the_jobcenters_round_table(county: County) -> None:
+    world = county.world
+    with pytest.raises(Http404):
+        dashboard(world.olga, world.workspace, Q1, today=TODAY)
+    with pytest.raises(Http404):
+        dashboard(world.olga, world.jobcenter, Q1, today=TODAY)
+    with pytest.raises(Http404):
+        dashboard(world.alice, world.workspace, Q1, world.immigration, today=TODAY)
+    with pytest.raises(Http404):
+        resolve_scope(world.alice, world.social_office)
+    with pytest.raises(Http404):
+        resolve_scope(world.olga, world.other_workspace, world.jobcenter)
+    # Her own round table holds only her agency's person; the jobcenter's referral to her is not its traffic.
+    own = dashboard(world.olga, world.other_workspace, Q1, today=TODAY)
+    assert (own["people_served"].value, own["people_served"].display) == (1, SMALL)
+    assert own["referrals"].value == 0
+    assert own["action_items_open"].value == 0
+    assert own["flats_available"].value == 0
+    agency = dashboard(world.olga, world.immigration, Q1, today=TODAY)
+    assert (agency["people_served"].value, agency["referrals"].value) == (1, 1)
+
+
+def test_anonymous_and_former_staff_get_nothing(county: County) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    world = county.world
+    with pytest.raises(Http404):
+        dashboard(AnonymousUser(), world.workspace, Q1)
+    agency_services.staff_deactivate(actor=world.adam, staff=world.staff(world.alice))
+    alice = User.objects.get(pk=world.alice.pk)
+    with pytest.raises(Http404):
+        dashboard(alice, world.jobcenter, Q1)
+
+
+# Mechanics ----------------------------------------------------------------------------------
+
+
+def test_display_rules() -> None:
+    assert [count_display(value, True) for value in (0, 1, 4, 5)] == [
+        ("0", False),
+        (SMALL, True),
+        (SMALL, True),
+        ("5", False),
+    ]
+    assert count_display(3, False) == ("3", False)
+    assert derived_display(2.5, 4, True) == (HIDDEN, True)
+    assert derived_display(None, 0, True) == (HIDDEN, False)
+    assert derived_display(2.5, 4, False) == ("2,5", False)
+    with pytest.raises(ValueError):
+        Period(day(2025, 2, 1), day(2025, 1, 31))
+
+
+def test_sqlite_percentiles_match_percentile_cont(county: County) -> None:
+    accepted = Referral.objects.filter(answered_at__isnull=False, status__in=["accepted", "in_progress"])
+    expression = DaysBetween(F("answered_at"), F("sent_at"))
+    native = percentiles(accepted, expression, (0.25, 0.5, 0.9, 1.0))
+    by_offset = _percentiles_by_offset(
+        accepted.annotate(measured=expression).filter(measured__isnull=False), (0.25, 0.5, 0.9, 1.0)
+    )
+    assert native.cases == by_offset.cases == 5
+    for fraction, value in native.values.items():
+        assert value == pytest.approx(by_offset.values[fraction])
+    assert by_offset.values[0.25] == pytest.approx(4.0)
+    assert by_offset.values[1.0] == pytest.approx(10.0)
+
+
+def _grow(world: World, count: int) -> None:
+    """``count`` more persons, each referred in the quarter and accepted, enrolled and given a step."""
+    provider = Agency.objects.get(short_name="BW")
+    kurt = User.objects.get(username="kurt")
+    course = case_services.measure_create(
+        actor=kurt,
+        provider=provider,
+        title="Kurs",
+        kind="integration_course",
+        starts_on=day(2025, 2, 1),
+        ends_on=day(2025, 3, 1),
+        seats=1000,
+    )
+    for number in range(count):
+        person = _person(world.alice, world.jobcenter, f"Extra{number}", day(2024, 9, 1), at(2024, 12, 1))
+        referral = _refer(
+            world, person, world.social_office, at(2025, 2, 2), day(2025, 2, 20), _consent(world.alice, person, world)
+        )
+        _answer(referral, world.bob, "accept", at(2025, 2, 3))
+        case_services.enrollment_request(actor=world.alice, measure=course, person=person)
+        plan = case_services.plan_create(actor=world.alice, person=person, goals="Arbeit")
+        case_services.plan_step_add(
+            actor=world.alice,
+            plan=plan,
+            kind="job",
+            title="Arbeit",
+            owner_agency=world.jobcenter,
+            status="done",
+            starts_on=day(2025, 3, 1),
+        )
+
+
+@pytest.mark.parametrize("target", ["workspace", "jobcenter"])
+def test_query_count_does_not_grow_with_the_data(county: County, target: str) -> None:
+    world = county.world
+
+    def queries() -> tuple[int, int]:
+        user = User.objects.get(pk=world.alice.pk)  # a fresh actor: no cached memberships
+        with CaptureQueriesContext(connection) as captured:
+            board = dashboard(user, getattr(world, target), Q1, today=TODAY)
+        return len(captured), int(board["referrals"].value or 0)
+
+    _grow(world, 3)
+    few, referrals_few = queries()
+    _grow(world, 27)
+    many, referrals_many = queries()
+    assert referrals_many == referrals_few + 27
+    assert few == many
+    assert many <= 25
+
+
+def test_money_free_decimal_rounding() -> None:
+    from reporting.figures import _round
+
+    assert _round(2.25) == 2.3
+    assert _round(None) is None
+    assert Decimal(str(_round(1 / 3))) == Decimal("0.3")
