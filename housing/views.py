@@ -12,17 +12,15 @@ through ``hub.access`` for every request, so a photo URL passed on to another ag
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,7 +45,7 @@ from housing.models import (
 )
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
+from hub.web import form_page, list_response, paginate, post_data, post_step, tune_filters
 from privacy import reads
 from referrals.models import Category, Household, Person
 from referrals.views.persons import agency_select
@@ -76,25 +74,8 @@ STEP_CONFIRM = {
 # Helpers ------------------------------------------------------------------------------------
 
 
-def _form_page(
-    request: HubRequest,
-    form: forms.Form,
-    perform: Callable[[dict[str, Any]], Any],
-    *,
-    success: str | Callable[[Any], str],
-    next_url: Callable[[Any], str],
-    context: dict[str, Any],
-) -> HttpResponse:
-    """A page with one form: on a valid POST the service runs; its refusal lands on the form."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = perform(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, success(result) if callable(success) else success)
-            return redirect(next_url(result))
-    return render(request, "housing/form_page.html", {"form": form, **context})
+# Every single-form page of this app looks the same; a view may still pass its own template.
+_form_page = partial(form_page, template="housing/form_page.html")
 
 
 def _listing_url(listing: Listing | int) -> str:

@@ -57,6 +57,29 @@ def post_step(request: HubRequest, step: Callable[[], object], *, success: str, 
     return done(request, url)
 
 
+def form_page(
+    request: HubRequest,
+    form: forms.Form,
+    perform: Callable[[dict[str, Any]], Any],
+    *,
+    template: str,
+    success: str | Callable[[Any], str],
+    next_url: Callable[[Any], str],
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A page with one form: on a valid POST the service runs and the user goes on to
+    ``next_url(result)``; a refusal of the service (ValidationError) lands on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = perform(form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, success(result) if callable(success) else success)
+            return redirect(next_url(result))
+    return render(request, template, {"form": form, **context})
+
+
 def tune_filters(filterset: FilterSet, yes_no: dict[str, tuple[str, str]] | None = None) -> FilterSet:
     """Make the shared FilterSet's form read well: a search box, and "all / yes / no" in words."""
     fields = filterset.form.fields

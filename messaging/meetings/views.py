@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -33,7 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import Agency, Staff, User, Workspace
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, list_response, paginate, post_data, post_step, tune_filters
+from hub.web import apply_errors, form_page, list_response, paginate, post_data, post_step, tune_filters
 from messaging.meetings import forms as meeting_forms
 from messaging.meetings import selectors, services
 from messaging.meetings.filters import MeetingFilterSet
@@ -71,26 +72,8 @@ def _meeting_url(meeting: Meeting | int, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _form_page(
-    request: HubRequest,
-    form: forms.Form,
-    perform: Callable[[dict[str, Any]], Any],
-    *,
-    success: str,
-    next_url: Callable[[Any], str],
-    context: dict[str, Any],
-    template: str = "messaging/meetings/form_page.html",
-) -> HttpResponse:
-    """A page with one form: on a valid POST the service runs; its refusal lands on the form."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = perform(form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(next_url(result))
-    return render(request, template, {"form": form, **context})
+# Every single-form page of this app looks the same; a view may still pass its own template.
+_form_page = partial(form_page, template="messaging/meetings/form_page.html")
 
 
 def _plannable(actor: Any) -> list[Workspace]:
