@@ -161,12 +161,17 @@ def _section(request: HubRequest, target: Model, **kwargs: Any) -> HttpResponse:
     return response
 
 
-def _thread(request: HubRequest, kind: str, pk: int) -> HttpResponse:
+@login_required
+@require_GET
+def comment_thread(request: HubRequest, kind: str, pk: int) -> HttpResponse:
+    """The thread of a referral, person, flat or agenda item; ``kind`` comes from the URL pattern."""
     target = _target(request.user, kind, pk)
     return _section(request, target, category=request.GET.get("category", ""))
 
 
-def _create(request: HubRequest, kind: str, pk: int) -> HttpResponse:
+@login_required
+@require_POST
+def comment_create(request: HubRequest, kind: str, pk: int) -> HttpResponse:
     actor = request.user
     target = _target(actor, kind, pk)
     access.require(actor, "comment", target)
@@ -190,54 +195,6 @@ def _create(request: HubRequest, kind: str, pk: int) -> HttpResponse:
     if request.htmx:
         return _section(request, target, form=form)
     return render(request, _thread_page(target_field(target)), section_context(request, target, form=form))
-
-
-@login_required
-@require_GET
-def comment_thread_referral(request: HubRequest, pk: int) -> HttpResponse:
-    return _thread(request, "referral", pk)
-
-
-@login_required
-@require_GET
-def comment_thread_person(request: HubRequest, pk: int) -> HttpResponse:
-    return _thread(request, "person", pk)
-
-
-@login_required
-@require_GET
-def comment_thread_listing(request: HubRequest, pk: int) -> HttpResponse:
-    return _thread(request, "listing", pk)
-
-
-@login_required
-@require_GET
-def comment_thread_agenda_item(request: HubRequest, pk: int) -> HttpResponse:
-    return _thread(request, "agenda_item", pk)
-
-
-@login_required
-@require_POST
-def comment_create_referral(request: HubRequest, pk: int) -> HttpResponse:
-    return _create(request, "referral", pk)
-
-
-@login_required
-@require_POST
-def comment_create_person(request: HubRequest, pk: int) -> HttpResponse:
-    return _create(request, "person", pk)
-
-
-@login_required
-@require_POST
-def comment_create_listing(request: HubRequest, pk: int) -> HttpResponse:
-    return _create(request, "listing", pk)
-
-
-@login_required
-@require_POST
-def comment_create_agenda_item(request: HubRequest, pk: int) -> HttpResponse:
-    return _create(request, "agenda_item", pk)
 
 
 @login_required
