@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -36,7 +37,7 @@ from django_htmx.http import reswap, retarget
 from agencies.models import Agency, User
 from hub import access
 from hub.views import HubRequest
-from hub.web import apply_errors, done, list_response, messages_of, paginate, post_data, tune_filters
+from hub.web import done, form_page, list_response, messages_of, paginate, post_data, tune_filters
 from messaging.meetings import selectors, services
 from messaging.meetings.action_forms import (
     ActionItemEditForm,
@@ -335,8 +336,8 @@ def decision_create(request: HubRequest, pk: int) -> HttpResponse:
 # Action items -------------------------------------------------------------------------------
 
 
-def _action_form_page(request: HubRequest, context: dict[str, Any]) -> HttpResponse:
-    return render(request, "messaging/meetings/action_item_form.html", context)
+# The create and edit pages of an action item share one template.
+_action_form_page = partial(form_page, template="messaging/meetings/action_item_form.html")
 
 
 @login_required
@@ -356,19 +357,14 @@ def action_item_create(request: HubRequest, pk: int) -> HttpResponse:
         agencies=_meeting_agencies(actor, meeting),
         owners=_owners(actor, meeting),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.action_item_create(actor=actor, meeting=meeting, **form.values())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("The action item has been created."))
-            return redirect(_item_url(created))
     cancel = _editor_url(meeting) if access.can(actor, "write_minutes", meeting) else _meeting_url(meeting)
     return _action_form_page(
         request,
-        {
-            "form": form,
+        form,
+        lambda data: services.action_item_create(actor=actor, meeting=meeting, **form.values()),
+        success=_("The action item has been created."),
+        next_url=_item_url,
+        context={
             "meeting": meeting,
             "title": _("New action item"),
             "submit_label": _("Create the action item"),
@@ -433,18 +429,13 @@ def action_item_edit(request: HubRequest, pk: int) -> HttpResponse:
         agencies=_meeting_agencies(actor, meeting),
         owners=_owners(actor, meeting),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.action_item_update(actor=actor, item=item, **form.values())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("The action item has been saved."))
-            return redirect(_item_url(item))
     return _action_form_page(
         request,
-        {
-            "form": form,
+        form,
+        lambda data: services.action_item_update(actor=actor, item=item, **form.values()),
+        success=_("The action item has been saved."),
+        next_url=_item_url,
+        context={
             "meeting": meeting,
             "item": item,
             "title": _("Edit the action item"),
