@@ -542,6 +542,9 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["to_agency", "status", "answer_due_on"]),
             models.Index(fields=["from_agency", "status", "answer_due_on"]),
+            # The figures count an agency's referrals sent in a period (reporting.figures).
+            models.Index(fields=["from_agency", "sent_at"]),
+            models.Index(fields=["to_agency", "sent_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="referral_not_to_own_agency"),
