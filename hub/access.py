@@ -877,3 +877,16 @@ def _can_meeting(actor: Actor, action: str, obj: models.Model) -> bool:
     if label in {MEETING, AGENDA_ITEM, ACTION_ITEM} and action in MEETING_RUN_ACTIONS:
         return coordinates(actor, meeting.workspace)
     return False
+
+
+# Figures ----------------------------------------------------------------------------------------
+#
+# A round table's figures are read by every staff member of an agency at the table, read-only
+# members included: they are aggregates with small numbers hidden (``reporting.figures``). An
+# agency's own figures, which hide nothing, are read by its own staff only.
+
+
+def sees_figures_of(actor: Actor, target: Workspace | Agency) -> bool:
+    if isinstance(target, Workspace):
+        return visible(actor, Workspace).filter(pk=target.pk).exists()
+    return target.pk in agency_ids(actor)

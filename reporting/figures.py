@@ -65,6 +65,8 @@ its own staff may open in full. Where exactly one cell of a series is hidden, th
 cells would give it away by subtraction, so the smallest other non-zero cell is hidden too and shown
 as "–" (secondary suppression, as statistical offices do). ``Figure.cases`` and the raw ``value``
 of a hidden point are for tests and internal checks; pages and exports print ``display``.
+The agency filter is a second table of the same counts: a filtered count that differs from the round
+table's by 1 to 4 is hidden as well (``_guard_complements``), or the subtraction would tell.
 
 Every figure is a database aggregate; the number of queries is fixed, whatever the number of rows.
 Percentiles use PostgreSQL's ``percentile_cont``; on SQLite (the demo) the same interpolation is
@@ -246,15 +248,13 @@ class Dashboard:
 def resolve_scope(actor: Actor, target: Workspace | Agency, agency: Agency | None = None) -> Scope:
     """The scope for ``target`` if the actor belongs to it: a workspace it sees, or one of its own
     agencies. The agency filter must be one of the scope's agencies. Anything else is a 404."""
+    if not access.sees_figures_of(actor, target):
+        raise Http404
     if isinstance(target, Workspace):
-        if not access.visible(actor, Workspace).filter(pk=target.pk).exists():
-            raise Http404
         members = set(WorkspaceMembership.objects.filter(workspace_id=target.pk).values_list("agency_id", flat=True))
         members.add(target.coordinator_agency_id)
         kind, name = "workspace", target.name
     elif isinstance(target, Agency):
-        if target.pk not in access.agency_ids(actor):
-            raise Http404
         members, kind, name = {target.pk}, "agency", target.display_name
     else:
         raise TypeError("Figures are kept for a workspace or an agency.")
@@ -284,8 +284,20 @@ def dashboard(
     today: datetime.date | None = None,
 ) -> Dashboard:
     """Every figure for ``target`` in ``period``, optionally for one of its agencies."""
-    scope = resolve_scope(actor, target, agency)
+    return figures_of(resolve_scope(actor, target, agency), period, today=today)
+
+
+def figures_of(scope: Scope, period: Period, *, today: datetime.date | None = None) -> Dashboard:
+    """Every figure of a scope that ``resolve_scope`` allowed."""
     today = today or timezone.localdate()
+    figures = _all_figures(scope, period, today)
+    if scope.suppress and scope.filtered_by is not None:
+        whole = _all_figures(replace(scope, agency_ids=scope.member_ids, filtered_by=None), period, today)
+        figures = _guard_complements(figures, whole)
+    return Dashboard(scope=scope, period=period, today=today, figures=figures)
+
+
+def _all_figures(scope: Scope, period: Period, today: datetime.date) -> dict[str, Figure]:
     figures = [
         people_served(scope, period),
         caseload(scope, period),
@@ -297,7 +309,7 @@ def dashboard(
         *flat_figures(scope),
         *action_item_figures(scope, today),
     ]
-    return Dashboard(scope=scope, period=period, today=today, figures={f.key: f for f in figures})
+    return {figure.key: figure for figure in figures}
 
 
 # Formatting and suppression ---------------------------------------------------------------
@@ -358,6 +370,65 @@ def _secondary(points: list[Point], weights: Sequence[int]) -> tuple[Point, ...]
         index = min(candidates, key=lambda i: weights[i])
         points[index] = replace(points[index], display=HIDDEN, suppressed=True)
     return tuple(points)
+
+
+# Counts of persons and of their files, referrals, seats and outcomes: what the agency filter must not
+# give away.
+COMPLEMENT_GUARDED = (
+    "people_served",
+    "caseload",
+    "referrals",
+    "overdue_answers",
+    "measures_started",
+    "measures_completed",
+    "outcomes",
+)
+
+
+def _reveals(whole: int | float | None, part: int | float | None) -> bool:
+    """Whether ``whole - part`` counts 1 to 4: what the round table has beyond one agency's share."""
+    if not isinstance(whole, int) or not isinstance(part, int):
+        return False
+    return 0 < whole - part < THRESHOLD
+
+
+def _guard_complements(filtered: dict[str, Figure], whole: dict[str, Figure]) -> dict[str, Figure]:
+    """Complementary suppression across the agency filter. The round table's figures and the same
+    figures for one of its agencies are both on offer, so a filtered count is hidden ("–") where
+    the round table's count hides it, and where the two differ by 1 to 4 (7 served, 5 of them by the
+    jobcenter: the social office's 2). A hidden total leaves a hidden cell in each of its series, or
+    adding them up would give it back; then secondary suppression runs again."""
+    guarded = dict(filtered)
+    for key in COMPLEMENT_GUARDED:
+        figure, other = filtered[key], whole[key]
+        hide_total = figure.suppressed or other.suppressed or _reveals(other.value, figure.value)
+        series = []
+        for part in figure.series:
+            totals = {point.key: point for point in other.get_series(part.key).points}
+            points = [_hidden(point) if _given_away(point, totals.get(point.key)) else point for point in part.points]
+            if hide_total and not any(point.suppressed and point.value for point in points):
+                counted = [index for index, point in enumerate(points) if point.value]
+                if counted:
+                    largest = max(counted, key=lambda index: points[index].value or 0)
+                    points[largest] = _hidden(points[largest])
+            weights = [int(point.value or 0) for point in points]
+            series.append(replace(part, points=_secondary(points, weights)))
+        # Narrowed to one agency, a series by agency has one cell, which is the total.
+        hide_total = hide_total or any(len(part.points) == 1 and part.points[0].suppressed for part in series)
+        if hide_total and not figure.suppressed:
+            figure = replace(figure, display=HIDDEN, suppressed=True)
+        guarded[key] = replace(figure, series=tuple(series))
+    return guarded
+
+
+def _given_away(point: Point, total: Point | None) -> bool:
+    if point.suppressed or not point.value or total is None:
+        return False
+    return total.suppressed or _reveals(total.value, point.value)
+
+
+def _hidden(point: Point) -> Point:
+    return point if point.suppressed else replace(point, display=HIDDEN, suppressed=True)
 
 
 def _ordered_names(scope: Scope) -> list[tuple[int, str]]:
