@@ -25,10 +25,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from hub import access
+from hub.exports import csv_response
 from hub.views import HubRequest
 from hub.web import apply_errors, list_response, paginate, post_data, post_step
 from privacy import retention, selectors, services
-from privacy.exports import csv_response
 from privacy.filters import DEFAULT_PERIOD_DAYS, ReadAccessFilterSet
 from privacy.forms import LegalHoldForm
 from privacy.models import LegalHold, ReadAccess

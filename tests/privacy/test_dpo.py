@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from agencies.models import User
+from hub.exports import safe_cell
 from hub.models import AuditEntry
-from privacy.exports import safe_cell
 from privacy.models import ReadAccess
 from tests.conftest import Case, World
 from tests.privacy.helpers import API, api, browser, officer, old_read, refer
