@@ -127,6 +127,7 @@ def agency_detail(request: HubRequest, pk: int) -> HttpResponse:
         "agency": agency,
         "workspaces": selectors.agency_workspaces(actor, agency),
         "staff": selectors.agency_staff(actor, agency).filter(is_active=True),
+        "may_see_figures": access.sees_figures_of(actor, agency),
     }
     return render(request, "agencies/agency_detail.html", context)
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("housing.urls")),
     path("", include("messaging.urls")),
     path("", include("privacy.urls")),
+    path("", include("reporting.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("hub.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1686,6 +1686,111 @@ FOREIGN_API_ROWS: list[Row] = [
 ]
 
 
+# Outcome reporting: the dashboard pages, their exports and the API.
+REPORTING_UI_ROWS: list[Row] = [
+    Row("reporting-index", "GET", EVERYONE),
+    Row("reporting-workspace", "GET", expect(200, anon=LOGIN, olga=404), lambda w: [w.workspace.pk]),
+    Row(
+        "reporting-workspace",
+        "GET",
+        only({"olga": 200}, 404, LOGIN),
+        lambda w: [w.other_workspace.pk],
+        label="foreign",
+    ),
+    # A bad period is a form error on the page; an agency not at the table is no choice either.
+    Row(
+        "reporting-workspace",
+        "GET",
+        expect(200, anon=LOGIN, olga=404),
+        lambda w: [w.workspace.pk],
+        lambda w: {"start": "2025-13-01", "agency": w.immigration.pk},
+        label="invalid",
+    ),
+    Row("reporting-agency", "GET", only(JOBCENTER_READERS, 404, LOGIN), lambda w: [w.jobcenter.pk]),
+    Row(
+        "reporting-agency",
+        "GET",
+        only({"olga": 200}, 404, LOGIN),
+        lambda w: [w.immigration.pk],
+        label="foreign",
+    ),
+]
+REPORTING_EXPORT_ROWS: list[Row] = [
+    *(
+        Row(name, "GET", expect(200, anon=LOGIN, olga=404), lambda w: [w.workspace.pk])
+        for name in ("reporting-workspace-csv", "reporting-workspace-xlsx")
+    ),
+    *(
+        Row(name, "GET", only({"olga": 200}, 404, LOGIN), lambda w: [w.other_workspace.pk], label="foreign")
+        for name in ("reporting-workspace-csv", "reporting-workspace-xlsx")
+    ),
+    *(
+        Row(name, "GET", only(JOBCENTER_READERS, 404, LOGIN), lambda w: [w.jobcenter.pk])
+        for name in ("reporting-agency-csv", "reporting-agency-xlsx")
+    ),
+    *(
+        Row(name, "GET", only({"olga": 200}, 404, LOGIN), lambda w: [w.immigration.pk], label="foreign")
+        for name in ("reporting-agency-csv", "reporting-agency-xlsx")
+    ),
+    Row(
+        "reporting-workspace-csv",
+        "GET",
+        expect(400, anon=LOGIN, olga=404),
+        lambda w: [w.workspace.pk],
+        {"table": "nonsense"},
+        label="invalid",
+    ),
+    Row(
+        "reporting-agency-xlsx",
+        "GET",
+        only({name: 400 for name in JOBCENTER}, 404, LOGIN),
+        lambda w: [w.jobcenter.pk],
+        {"start": "2025-13-01"},
+        label="invalid",
+    ),
+]
+
+# The API reads one quarter; a period that ends before it starts, or an agency that does not sit at
+# the round table, is a 400 for those who may see the figures and a 404 for everyone else.
+FIGURES_Q1 = {"start": "2025-01-01", "end": "2025-03-31"}
+FIGURES_BACKWARDS = {"start": "2025-03-31", "end": "2025-01-01"}
+API_ROUND_TABLE_FIGURES = expect(200, anon=UNAUTHORISED, olga=404)
+API_JOBCENTER_FIGURES = only(JOBCENTER_READERS, 404, UNAUTHORISED)
+API_NO_FIGURES = expect(404, anon=UNAUTHORISED)
+REPORTING_API_ROWS: list[Row] = [
+    Row("api:reporting-workspace", "GET", API_ROUND_TABLE_FIGURES, lambda w: [w.workspace.pk], FIGURES_Q1),
+    Row("api:reporting-workspace", "GET", OLGA_API, lambda w: [w.other_workspace.pk], FIGURES_Q1, label="foreign"),
+    Row("api:reporting-workspace", "GET", API_NO_FIGURES, lambda w: [999999], FIGURES_Q1, label="missing"),
+    Row(
+        "api:reporting-workspace",
+        "GET",
+        expect(400, anon=UNAUTHORISED, olga=404),
+        lambda w: [w.workspace.pk],
+        {"start": "2025-02-30"},
+        label="invalid",
+    ),
+    Row(
+        "api:reporting-workspace",
+        "GET",
+        expect(400, anon=UNAUTHORISED, olga=404),
+        lambda w: [w.workspace.pk],
+        lambda w: {**FIGURES_Q1, "agency": w.immigration.pk},
+        label="foreign-agency",
+    ),
+    Row("api:reporting-agency", "GET", API_JOBCENTER_FIGURES, lambda w: [w.jobcenter.pk], FIGURES_Q1),
+    Row("api:reporting-agency", "GET", OLGA_API, lambda w: [w.immigration.pk], FIGURES_Q1, label="foreign"),
+    Row("api:reporting-agency", "GET", API_NO_FIGURES, lambda w: [999999], FIGURES_Q1, label="missing"),
+    Row(
+        "api:reporting-agency",
+        "GET",
+        only({name: 400 for name in JOBCENTER}, 404, UNAUTHORISED),
+        lambda w: [w.jobcenter.pk],
+        FIGURES_BACKWARDS,
+        label="invalid",
+    ),
+]
+
+
 ROWS: list[Row] = (
     NOTIFICATION_ROWS
     + UI_ROWS
@@ -1703,4 +1808,7 @@ ROWS: list[Row] = (
     + AUTH_ROWS
     + PRIVACY_ROWS
     + FOREIGN_API_ROWS
+    + REPORTING_UI_ROWS
+    + REPORTING_EXPORT_ROWS
+    + REPORTING_API_ROWS
 )

@@ -43,6 +43,7 @@ _SECTIONS = {
     "decision-": "meetings",
     "action-item-": "meetings",
     "privacy-": "privacy",
+    "reporting-": "figures",
 }
 
 

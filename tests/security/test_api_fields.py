@@ -159,6 +159,17 @@ READ_ACCESS = keys("id", "at", "user", "agency", "person", "person_reference", "
 DELETION = keys("id", "at", "run_id", "rule", "record_type", "record_id", "action", "count", "details")
 RETENTION_RULE = keys("count", "days", "description", "ids", "rule")
 LEGAL_HOLD = keys("id", "person", "person_reference", "agency", "reason", "placed_at", "lifted_at", "is_active")
+DASHBOARD = keys("figures", "period", "scope", "today")
+# A figure's parts, checked as well (``NESTED``): a suppressed number's ``cases`` must never appear.
+FIGURE_EXTRA = keys("display", "key", "label", "suppressed", "unit", "value")
+DASHBOARD_PARTS = {
+    "scope": keys("agency", "id", "kind", "name"),
+    "period": keys("end", "start"),
+    "figures": FIGURE_EXTRA | keys("extra", "series"),
+    "figures.extra": FIGURE_EXTRA,
+    "figures.series": keys("key", "label", "points"),
+    "figures.series.points": keys("display", "key", "label", "suppressed", "value"),
+}
 
 # Route → the keys of its object, or of each item of its list. Routes that answer a file or only
 # an error in this world (the consent's PDF, matches without a household) have no keys to check.
@@ -240,7 +251,23 @@ FIELDS: dict[str, frozenset[str] | None] = {
     # The answer to a request of access (Art. 15 GDPR) is the whole file the answering agency
     # holds, in sections; tests/privacy checks what it contains and for whom.
     "api:privacy-subject-access": None,
+    "api:reporting-workspace": DASHBOARD,
+    "api:reporting-agency": DASHBOARD,
 }
+
+# Routes whose answer nests objects of its own: the keys at each path (dots follow keys, through lists).
+NESTED: dict[str, dict[str, frozenset[str]]] = {
+    "api:reporting-workspace": DASHBOARD_PARTS,
+    "api:reporting-agency": DASHBOARD_PARTS,
+}
+
+
+def nested_objects(item: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """The objects at ``path`` below ``item``: "figures.series" is every series of every figure."""
+    found = [item]
+    for key in path.split("."):
+        found = [inner for outer in found for inner in objects_of(outer[key])]
+    return found
 
 
 def objects_of(body: Any) -> list[dict[str, Any]]:
@@ -296,6 +323,11 @@ def test_every_api_read_answers_exactly_its_documented_fields(world: World) -> N
                 if set(item) != wanted:
                     extra, absent = sorted(set(item) - wanted), sorted(wanted - set(item))
                     problems.append(f"{row.id} as {persona}: extra {extra}, missing {absent}")
+                for path, nested_keys in NESTED.get(row.name, {}).items():
+                    for inner in nested_objects(item, path):
+                        if set(inner) != nested_keys:
+                            extra, absent = sorted(set(inner) - nested_keys), sorted(nested_keys - set(inner))
+                            problems.append(f"{row.id} as {persona} at {path}: extra {extra}, missing {absent}")
                 if row.name.startswith("api:listing-") and "landlord" in item:
                     owner = item["owner_agency"]["id"] if isinstance(item["owner_agency"], dict) else None
                     if owner not in own_agency_ids(persona) and item["landlord"] is not None:
