@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from agencies.models import Agency, User
 from referrals import services
-from referrals.models import BenefitScheme, Category, Person, Referral
+from referrals.models import (
+    BenefitScheme,
+    CaseFile,
+    Category,
+    Person,
+    Plan,
+    Referral,
+    ReferralStatusChange,
+    StepStatus,
+)
 
 FIRST_NAMES = [
     "Amina", "Ahmad", "Fatima", "Mohammed", "Yusuf", "Layla", "Omar", "Mariam", "Hassan", "Zainab",
@@ -210,6 +219,137 @@ def create_demo_plans(agencies: dict[str, Agency], users: dict[str, User], *, co
                 actor=caseworker, plan=plan, agreed_on=today - datetime.timedelta(days=rng.randint(1, 60))
             )
         services.enrollment_request(actor=caseworker, measure=measures[index % len(measures)], person=person)
+
+
+# Courses that ran in the past year, by title, kind, seats and how many days ago they started; each
+# lasts 150 days.
+PAST_MEASURES = [
+    ("Integrationskurs B1 (Frühjahr)", "integration_course", 20, 330),
+    ("Berufssprachkurs B2 Handwerk", "language_course", 16, 250),
+    ("Aktivierung: Bewerbungstraining", "activation", 12, 200),
+    ("Integrationskurs A2 (Sommer)", "integration_course", 20, 120),
+]
+PAST_MEASURE_DAYS = 150
+OUTCOME_KINDS = [
+    ("job", "Arbeit als Lagerhelfer"),
+    ("internship", "Praktikum Pflege"),
+    ("apprenticeship", "Ausbildung"),
+]
+# Days an agency takes to answer a referral: mostly within the week, some much later.
+ANSWER_DAYS = [1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 9, 12, 16, 24]
+
+
+def create_demo_history(agencies: dict[str, Agency], users: dict[str, User]) -> None:
+    """A year of the county's past, so that the figures by month, the answer times and the waiting
+    times show what they would in a real county: the cases are opened over the past year (never
+    before the person arrived), referrals sent and answered days apart, past courses attended and
+    completed, and some plans reach a job, an internship or an apprenticeship.
+
+    The courses, seats and outcomes go through the services; the dates of cases and referrals,
+    which the services set to the present moment, are then moved back, as an import of old records
+    would set them.
+    """
+    rng = random.Random(2028)  # noqa: S311 (demo data, not security)
+    now = timezone.now()
+    opened = _open_cases_over_the_year(agencies, rng, now)
+    _date_referrals(opened, rng, now)
+    _past_courses(agencies, users, rng)
+    _outcomes(agencies, users, rng)
+
+
+def _open_cases_over_the_year(
+    agencies: dict[str, Agency], rng: random.Random, now: datetime.datetime
+) -> dict[tuple[int, int], datetime.datetime]:
+    files = list(CaseFile.objects.filter(agency__in=agencies.values()).select_related("person"))
+    latest = now - datetime.timedelta(days=7)
+    for file in files:
+        arrival = file.person.arrival_date or latest.date()
+        earliest = max(_nine_oclock(arrival + datetime.timedelta(days=14)), now - datetime.timedelta(days=360))
+        span = max((latest - earliest).total_seconds(), 0)
+        file.opened_at = min(earliest + datetime.timedelta(seconds=rng.random() * span), latest)
+    CaseFile.objects.bulk_update(files, ["opened_at"])
+    return {(file.person_id, file.agency_id): file.opened_at for file in files}
+
+
+def _date_referrals(
+    opened: dict[tuple[int, int], datetime.datetime], rng: random.Random, now: datetime.datetime
+) -> None:
+    referrals = list(Referral.objects.filter(sent_at__isnull=False, person_id__in={key[0] for key in opened}))
+    history: dict[int, list[ReferralStatusChange]] = {}
+    for change in ReferralStatusChange.objects.filter(referral__in=referrals):
+        history.setdefault(change.referral_id, []).append(change)
+    for referral in referrals:
+        assert referral.sent_at is not None  # noqa: S101 (filtered above)
+        start = opened.get((referral.person_id, referral.from_agency_id), now - datetime.timedelta(days=30))
+        sent = min(start + datetime.timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 6)), now)
+        answered_old = referral.answered_at or referral.closed_at
+        answered = min(sent + datetime.timedelta(days=rng.choice(ANSWER_DAYS), hours=rng.randint(0, 5)), now)
+        sent_shift, answer_shift = sent - referral.sent_at, answered - (answered_old or referral.sent_at)
+        for change in history.get(referral.pk, []):
+            later = answered_old is not None and change.at >= answered_old
+            change.at += answer_shift if later else sent_shift
+        referral.created_at += sent_shift
+        referral.sent_at = sent
+        if answered_old is not None:
+            referral.answer_due_on = (sent + datetime.timedelta(days=14)).date()
+            if referral.answered_at is not None:
+                referral.answered_at = answered
+            if referral.closed_at is not None:
+                referral.closed_at += answer_shift
+    Referral.objects.bulk_update(referrals, ["created_at", "sent_at", "answered_at", "closed_at", "answer_due_on"])
+    ReferralStatusChange.objects.bulk_update([c for changes in history.values() for c in changes], ["at"])
+
+
+def _past_courses(agencies: dict[str, Agency], users: dict[str, User], rng: random.Random) -> None:
+    today = timezone.localdate()
+    provider, caseworker = users["kvhs.caseworker"], users["jobcenter.caseworker"]
+    persons = list(Person.objects.filter(case_files__agency=agencies["jobcenter"]).order_by("pk"))
+    for title, kind, seats, days_ago in PAST_MEASURES:
+        starts_on = today - datetime.timedelta(days=days_ago)
+        measure = services.measure_create(
+            actor=provider,
+            provider=agencies["kvhs"],
+            title=title,
+            kind=kind,
+            languages="Deutsch",
+            location="Nordhorn, Kreisvolkshochschule",
+            starts_on=starts_on,
+            ends_on=starts_on + datetime.timedelta(days=PAST_MEASURE_DAYS),
+            seats=seats,
+        )
+        arrived = [p for p in persons if p.arrival_date and p.arrival_date < starts_on]
+        seated = [
+            services.enrollment_request(actor=caseworker, measure=measure, person=person)
+            for person in rng.sample(arrived, min(seats, len(arrived)))
+        ]
+        if days_ago > PAST_MEASURE_DAYS:
+            for enrollment in seated:
+                if rng.random() < 0.85:
+                    services.enrollment_complete(actor=provider, enrollment=enrollment)
+        services.measure_update(actor=provider, measure=measure, is_open=False)
+
+
+def _outcomes(agencies: dict[str, Agency], users: dict[str, User], rng: random.Random) -> None:
+    today = timezone.localdate()
+    caseworker = users["jobcenter.caseworker"]
+    plans = Plan.objects.filter(person__case_files__agency=agencies["jobcenter"]).order_by("pk")
+    for index, plan in enumerate(plans):
+        if index % 3:
+            continue
+        kind, title = OUTCOME_KINDS[index % len(OUTCOME_KINDS)]
+        services.plan_step_add(
+            actor=caseworker,
+            plan=plan,
+            kind=kind,
+            title=title,
+            owner_agency=agencies["arbeitsagentur"],
+            starts_on=today - datetime.timedelta(days=rng.randint(5, 300)),
+            status=StepStatus.DONE,
+        )
+
+
+def _nine_oclock(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
 
 
 def _run(actor: User, referral: Referral, *actions: str) -> Referral:

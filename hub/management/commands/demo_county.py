@@ -25,7 +25,7 @@ from agencies import services
 from agencies.models import Agency, AgencyKind, Invitation, Role, Staff, User, Workspace, WorkspaceMembership
 from housing.demo import create_demo_housing, delete_demo_housing
 from messaging.demo import create_demo_meetings, delete_demo_meetings
-from referrals.demo import create_demo_cases, create_demo_plans, delete_demo_cases
+from referrals.demo import create_demo_cases, create_demo_history, create_demo_plans, delete_demo_cases
 
 DEMO_PASSWORD = "demo-passwort-2026"  # noqa: S105 (the published demo password)
 COUNTY = "Landkreis Musterland"
@@ -347,6 +347,7 @@ class Command(BaseCommand):
         persons = create_demo_cases(agencies, {name: member.user for name, member in staff.items()}, count=person_count)
         users = {name: member.user for name, member in staff.items()}
         create_demo_plans(agencies, users, count=min(60, person_count))
+        create_demo_history(agencies, users)
         self.stdout.write(f"Created {persons} persons with consents, referrals, profiles, plans and enrolments.")
         round_tables = list(Workspace.objects.filter(coordinator_agency=agencies["sozialamt"]))
         flats = create_demo_housing(agencies, users, round_tables)
