@@ -206,3 +206,25 @@ def make_county(world: World) -> County:
         ActionItem.objects.filter(pk=item.pk).update(due_on=due)
     meeting_services.action_item_complete(actor=world.cora, item=items[2])
     return County(world=world, provider=provider, kurt=kurt, persons=jc)
+
+
+def grow_the_quarter(world: World, count: int, course: Measure | None = None) -> None:
+    """``count`` more persons of the jobcenter, each referred to the social office in the quarter
+    and accepted, given a job that started in March and, with a ``course``, a seat in it."""
+    for number in range(count):
+        person = make_person(world.alice, world.jobcenter, f"Extra{number}", day(2024, 9, 1), at(2024, 12, 1))
+        consent = give_consent(world.alice, person, world)
+        referral = refer(world, person, world.social_office, at(2025, 2, 2), day(2025, 2, 20), consent)
+        answer(referral, world.bob, "accept", at(2025, 2, 3))
+        if course is not None:
+            case_services.enrollment_request(actor=world.alice, measure=course, person=person)
+        plan = case_services.plan_create(actor=world.alice, person=person, goals="Arbeit")
+        case_services.plan_step_add(
+            actor=world.alice,
+            plan=plan,
+            kind="job",
+            title="Arbeit",
+            owner_agency=world.jobcenter,
+            status="done",
+            starts_on=day(2025, 3, 1),
+        )

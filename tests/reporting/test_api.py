@@ -15,10 +15,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agencies.models import User
-from referrals import services as case_services
 from reporting.figures import HIDDEN, SMALL
 from tests.conftest import World
-from tests.reporting.county import Q1, County, answer, at, day, give_consent, make_person, refer
+from tests.reporting.county import Q1, County, grow_the_quarter
 
 QUARTER: dict[str, Any] = {"start": Q1.start.isoformat(), "end": Q1.end.isoformat()}
 
@@ -272,25 +271,6 @@ def test_schema_documents_both_routes_with_their_parameters(world: World) -> Non
     assert "cases" not in schema["components"]["schemas"]["Figure"]["properties"]
 
 
-def _grow(world: World, count: int) -> None:
-    """``count`` more persons of the jobcenter, each referred to the social office in the quarter."""
-    for number in range(count):
-        person = make_person(world.alice, world.jobcenter, f"Extra{number}", day(2024, 9, 1), at(2024, 12, 1))
-        consent = give_consent(world.alice, person, world)
-        referral = refer(world, person, world.social_office, at(2025, 2, 2), day(2025, 2, 20), consent)
-        answer(referral, world.bob, "accept", at(2025, 2, 3))
-        plan = case_services.plan_create(actor=world.alice, person=person, goals="Arbeit")
-        case_services.plan_step_add(
-            actor=world.alice,
-            plan=plan,
-            kind="job",
-            title="Arbeit",
-            owner_agency=world.jobcenter,
-            status="done",
-            starts_on=day(2025, 3, 1),
-        )
-
-
 @pytest.mark.parametrize("route", ["workspace", "agency"])
 def test_query_count_does_not_grow_with_the_data(county: County, route: str) -> None:
     world = county.world
@@ -304,9 +284,9 @@ def test_query_count_does_not_grow_with_the_data(county: County, route: str) -> 
         assert response.status_code == 200
         return len(captured), figures(response.json())["referrals"]["value"]
 
-    _grow(world, 5)
+    grow_the_quarter(world, 5)
     few, referrals_few = queries()
-    _grow(world, 20)
+    grow_the_quarter(world, 20)
     many, referrals_many = queries()
     assert referrals_many == referrals_few + 20
     assert few == many

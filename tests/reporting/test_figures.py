@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from agencies import services as agency_services
 from agencies.models import Agency, User
 from referrals import services as case_services
-from referrals.models import Referral
+from referrals.models import Measure, Referral
 from reporting.figures import (
     HIDDEN,
     SMALL,
@@ -27,8 +27,7 @@ from reporting.figures import (
     percentiles,
     resolve_scope,
 )
-from tests.conftest import World
-from tests.reporting.county import Q1, TODAY, County, answer, at, day, give_consent, make_person, refer
+from tests.reporting.county import Q1, TODAY, County, day, grow_the_quarter
 
 
 def points(figure: Figure, series: str) -> dict[str, tuple[object, str]]:
@@ -272,41 +271,17 @@ def test_sqlite_percentiles_match_percentile_cont(county: County) -> None:
     assert by_offset.values[1.0] == pytest.approx(10.0)
 
 
-def _grow(world: World, count: int) -> None:
-    """``count`` more persons, each referred in the quarter and accepted, enrolled and given a step."""
-    provider = Agency.objects.get(short_name="BW")
-    kurt = User.objects.get(username="kurt")
-    course = case_services.measure_create(
-        actor=kurt,
-        provider=provider,
+def _course() -> Measure:
+    """A course of the county's provider in the quarter, for the grown persons' seats."""
+    return case_services.measure_create(
+        actor=User.objects.get(username="kurt"),
+        provider=Agency.objects.get(short_name="BW"),
         title="Kurs",
         kind="integration_course",
         starts_on=day(2025, 2, 1),
         ends_on=day(2025, 3, 1),
         seats=1000,
     )
-    for number in range(count):
-        person = make_person(world.alice, world.jobcenter, f"Extra{number}", day(2024, 9, 1), at(2024, 12, 1))
-        referral = refer(
-            world,
-            person,
-            world.social_office,
-            at(2025, 2, 2),
-            day(2025, 2, 20),
-            give_consent(world.alice, person, world),
-        )
-        answer(referral, world.bob, "accept", at(2025, 2, 3))
-        case_services.enrollment_request(actor=world.alice, measure=course, person=person)
-        plan = case_services.plan_create(actor=world.alice, person=person, goals="Arbeit")
-        case_services.plan_step_add(
-            actor=world.alice,
-            plan=plan,
-            kind="job",
-            title="Arbeit",
-            owner_agency=world.jobcenter,
-            status="done",
-            starts_on=day(2025, 3, 1),
-        )
 
 
 @pytest.mark.parametrize("target", ["workspace", "jobcenter"])
@@ -319,9 +294,10 @@ def test_query_count_does_not_grow_with_the_data(county: County, target: str) ->
             board = dashboard(user, getattr(world, target), Q1, today=TODAY)
         return len(captured), int(board["referrals"].value or 0)
 
-    _grow(world, 3)
+    course = _course()
+    grow_the_quarter(world, 3, course)
     few, referrals_few = queries()
-    _grow(world, 27)
+    grow_the_quarter(world, 27, course)
     many, referrals_many = queries()
     assert referrals_many == referrals_few + 27
     assert few == many
