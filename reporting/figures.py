@@ -92,10 +92,10 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.http import Http404
@@ -509,7 +509,7 @@ def percentiles(qs: QuerySet[Any], expression: Any, fractions: Sequence[float]) 
     annotated = qs.annotate(measured=expression).filter(measured__isnull=False)
     if connection.vendor != "postgresql":
         return _percentiles_by_offset(annotated, fractions)
-    aggregates: dict[str, Any] = {"cases": Count("pk")}
+    aggregates: dict[str, Any] = {"cases": Count("measured")}
     aggregates.update(
         {f"p{index}": PercentileCont(F("measured"), fraction) for index, fraction in enumerate(fractions)}
     )
@@ -570,12 +570,20 @@ def _distribution_figure(
 # People and caseload ----------------------------------------------------------------------
 
 
+def _not_merged(person_field: str) -> Q:
+    """Leaves out persons merged into another record (they count once, as the one kept). Written
+    as "not among the merged", a short list from the index on merged_into, rather than a join with
+    every person: at state scale that join read a million rows for each figure."""
+    merged = Person.objects.filter(merged_into__isnull=False).values("pk")
+    return ~Q(**{f"{person_field}__in": merged})
+
+
 def _served_files(scope: Scope, period: Period) -> QuerySet[CaseFile]:
     return CaseFile.objects.filter(
         Q(closed_at=None) | Q(closed_at__gte=period.starts_at),
+        _not_merged("person_id"),
         agency_id__in=scope.agency_ids,
         opened_at__lt=period.ends_before,
-        person__merged_into=None,
     )
 
 
@@ -598,9 +606,9 @@ def caseload(scope: Scope, period: Period) -> Figure:
     files = dict(
         CaseFile.objects.filter(
             Q(closed_at=None) | Q(closed_at__gte=end),
+            _not_merged("person_id"),
             agency_id__in=scope.agency_ids,
             opened_at__lt=end,
-            person__merged_into=None,
         )
         .values_list("agency_id")
         .annotate(n=Count("pk"))
@@ -656,23 +664,24 @@ def referral_figures(scope: Scope, period: Period, today: datetime.date) -> list
         | Q(status__in=WAITING_FOR_ANSWER, answer_due_on__lt=today)
         | Q(answered_on__gt=F("answer_due_on"))
     )
-    totals = referrals.annotate(answered_on=TruncDate("answered_at")).aggregate(
-        total=Count("pk"), overdue=Count("pk", filter=late)
+    # One scan of the period's referrals, grouped by status, receiving agency and month: the
+    # groups are few (statuses x agencies x months), whatever the number of referrals.
+    groups = (
+        referrals.annotate(answered_on=TruncDate("answered_at"), month=TruncMonth("sent_at"))
+        .values_list("status", "to_agency_id", "to_agency__short_name", "to_agency__name", "month")
+        .annotate(n=Count("pk"), late=Count("pk", filter=late))
+        .order_by()
     )
-    by_status = dict(referrals.values_list("status").annotate(n=Count("pk")).order_by())
-    to_agency = {
-        pk: (short or name, n)
-        for pk, short, name, n in referrals.values_list("to_agency_id", "to_agency__short_name", "to_agency__name")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    by_month = {
-        _month(month): n
-        for month, n in referrals.annotate(month=TruncMonth("sent_at"))
-        .values_list("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
+    totals = {"total": 0, "overdue": 0}
+    by_status: dict[str, int] = {}
+    to_agency: dict[int, tuple[str, int]] = {}
+    by_month: dict[datetime.date, int] = {}
+    for status, agency_id, short, name, month, n, overdue in groups:
+        totals["total"] += n
+        totals["overdue"] += overdue
+        by_status[status] = by_status.get(status, 0) + n
+        to_agency[agency_id] = (short or name, to_agency.get(agency_id, ("", 0))[1] + n)
+        by_month[_month(month)] = by_month.get(_month(month), 0) + n
     status_rows = [
         (status.value, str(status.label), by_status.get(status.value, 0))
         for status in ReferralStatus
@@ -708,20 +717,23 @@ def referral_figures(scope: Scope, period: Period, today: datetime.date) -> list
 
 
 def waiting_time(scope: Scope, period: Period, *, integration_course: bool) -> Figure:
-    seats = Enrollment.objects.filter(person=OuterRef("pk"), status__in=SEATED)
+    # Each served person's first seat, as one grouped aggregate over the seats (not a subquery per
+    # person): the persons of a county or a state are many, their seats far fewer.
+    seats = Enrollment.objects.filter(
+        _not_merged("person_id"),
+        status__in=SEATED,
+        person__arrival_date__isnull=False,
+        person_id__in=_served_files(scope, period).values("person_id"),
+    )
     if integration_course:
         seats = seats.filter(measure__kind=MeasureKind.INTEGRATION_COURSE)
-    first_start = Subquery(seats.order_by("measure__starts_on").values("measure__starts_on")[:1])
     persons = (
-        Person.objects.filter(
-            merged_into=None,
-            arrival_date__isnull=False,
-            pk__in=_served_files(scope, period).values("person_id"),
-        )
-        .annotate(first_start=first_start)
+        seats.values("person_id", "person__arrival_date")
+        .annotate(first_start=Min("measure__starts_on"))
         .filter(first_start__gte=period.start, first_start__lte=period.end)
+        .order_by()
     )
-    distribution = percentiles(persons, DaysBetween(F("first_start"), F("arrival_date")), (0.5, 0.9))
+    distribution = percentiles(persons, DaysBetween(F("first_start"), F("person__arrival_date")), (0.5, 0.9))
     if integration_course:
         key, label = "wait_integration_course", _("Waiting time from arrival to an integration course")
     else:
@@ -732,7 +744,7 @@ def waiting_time(scope: Scope, period: Period, *, integration_course: bool) -> F
 def _enrollments(scope: Scope) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(
         Q(requested_by_agency_id__in=scope.agency_ids) | Q(measure__provider_id__in=scope.agency_ids),
-        person__merged_into=None,
+        _not_merged("person_id"),
     )
 
 
@@ -782,9 +794,9 @@ def outcomes(scope: Scope, period: Period) -> Figure:
         PlanStep.objects.annotate(on=Coalesce(F("starts_on"), F("due_on")))
         .filter(
             Q(owner_agency_id__in=scope.agency_ids) | Q(plan__agency_id__in=scope.agency_ids),
+            _not_merged("plan__person_id"),
             kind__in=OUTCOME_STEPS,
             status=StepStatus.DONE,
-            plan__person__merged_into=None,
             on__gte=period.start,
             on__lte=period.end,
         )
