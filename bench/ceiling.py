@@ -1,4 +1,4 @@
-"""Bench-only views that ``bench/http.py`` measures the hub's pages against (``bench/urls.py``).
+"""Bench-only views that ``bench/pages.py`` measures the hub's pages against (``bench/urls.py``).
 
 - ``PlainReferralList``, the ceiling: the referral list of the API (``/api/v1/referrals/``: the same
   serializer, pagination, filters, ordering and ``select_related``) with a plain foreign-key filter,
@@ -6,7 +6,7 @@
   are the app's ``?direction=incoming`` list.
 - ``GuardianReferralList``, the naive stack: the same list filtered through django-guardian's
   generic object permissions (``get_objects_for_user`` over ``guardian_groupobjectpermission``,
-  one group per agency), as a team would build it with guardian's defaults. ``bench/http.py``
+  one group per agency), as a team would build it with guardian's defaults. ``bench/pages.py``
   fills those rows (one per agency group and referral it sent or received) before measuring.
 - ``Hello``: DRF's fixed cost, an ``APIView`` answering ``{"hello": "world"}`` with the API's
   authentication, permission and renderer.

@@ -45,14 +45,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, Python puts bench/ first on the path, where a benchmark's module may shadow the
-# standard library (bench/http.py hides ``http``, which Django imports): the repository's root
-# takes its place, and bench's modules are imported as ``bench.*``.
+# Run as a script: the repository's root on the path, for the apps and bench's own modules.
 REPO = Path(__file__).resolve().parent.parent
-if sys.path and Path(sys.path[0] or ".").resolve() == REPO / "bench":
-    sys.path[0] = str(REPO)
-elif str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))
 
 import argparse  # noqa: E402 (after the path above, like every import below)
 import datetime  # noqa: E402

@@ -1,4 +1,4 @@
-"""Settings of the HTTP benchmark (``bench/http.py``): the hub's own, plus the bench-only routes.
+"""Settings of the HTTP benchmark (``bench/pages.py``): the hub's own, plus the bench-only routes.
 
 Only ``ROOT_URLCONF`` differs, so every page and API call runs exactly as in production; the
 routes of ``bench/urls.py`` (the ceilings and the naive guardian list) exist only under these

@@ -30,7 +30,7 @@ guardian's rows, none of which belongs in the database ``bench/generate.py`` loa
 
 Run by hand, never by pytest (see bench/README.md):
 
-    uv run python bench/http.py --database-url postgres://postgres@127.0.0.1:5432/hub_bench_county --write-readme
+    uv run python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/hub_bench_county --write-readme
 """
 
 from __future__ import annotations
@@ -38,13 +38,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named like the standard library's ``http``: run as a script, its folder would come
-# first on the path and shadow it for every later ``import http.client``.
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
-REPO = BENCH_DIR.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+# Run as a script: the repository's root on the path, for the apps and bench's own modules.
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 import argparse  # noqa: E402 (after the path above)
 import contextlib  # noqa: E402
@@ -73,8 +69,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
 
 from bench.realtime import cpu_seconds, free_port, machine_busy, postgres_seconds, stop, wait_for_port  # noqa: E402
 
-RESULTS_DIR = BENCH_DIR / "results"
-README = BENCH_DIR / "README.md"
+RESULTS_DIR = REPO / "bench" / "results"
+README = REPO / "bench" / "README.md"
 FIGURES_BEGIN = "<!-- http:figures:begin -->"
 FIGURES_END = "<!-- http:figures:end -->"
 HOST = "127.0.0.1"
@@ -331,7 +327,7 @@ def service_times(targets: list[Target], cookie: str, samples: int) -> dict[str,
 
 
 WRK_SCRIPT = r"""
--- Written by bench/http.py: rotates the sessions over the requests, counts answers other than 200.
+-- Written by bench/pages.py: rotates the sessions over the requests, counts answers other than 200.
 local cookies = %(cookies)s
 local path = %(path)s
 local threads = {}
@@ -653,7 +649,7 @@ def run(args: argparse.Namespace) -> Path:
         "scale": scale,
         "label": args.label,
         "date": f"{stamp:%Y-%m-%d %H:%M} UTC",
-        "command": "uv run python bench/http.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": "uv run python bench/pages.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "database": database_name(source),
         "work_database": database_name(url),
         "server": f"gunicorn hub.wsgi -w {args.workers} (sync), DJANGO_SETTINGS_MODULE=bench.settings, DEBUG=false",
