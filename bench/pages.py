@@ -67,7 +67,15 @@ import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
 
-from bench.realtime import cpu_seconds, free_port, machine_busy, postgres_seconds, stop, wait_for_port  # noqa: E402
+from bench.realtime import (  # noqa: E402
+    cpu_seconds,
+    free_port,
+    machine_busy,
+    postgres_seconds,
+    replace_readme_section,
+    stop,
+    wait_for_port,
+)
 
 RESULTS_DIR = REPO / "bench" / "results"
 README = REPO / "bench" / "README.md"
@@ -817,12 +825,7 @@ def newest(scale: str) -> Path | None:
 def write_readme(paths: list[Path]) -> None:
     results = [json.loads(path.read_text()) for path in paths]
     results.sort(key=lambda result: result["scale"] != "county")
-    text = README.read_text()
-    pattern = re.compile(re.escape(FIGURES_BEGIN) + ".*?" + re.escape(FIGURES_END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{README} has no {FIGURES_BEGIN} … {FIGURES_END} section")
-    section = figures(results)
-    README.write_text(pattern.sub(lambda _: section, text))
+    replace_readme_section(FIGURES_BEGIN, FIGURES_END, figures(results))
     say(f"{README} updated from {', '.join(path.name for path in paths)}")
 
 

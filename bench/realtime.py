@@ -881,13 +881,18 @@ def readme_section(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(result: dict[str, Any]) -> None:
+def replace_readme_section(begin: str, end: str, section: str) -> None:
+    """Put ``section`` (its own ``begin`` and ``end`` markers included) in place of the README's
+    part between those markers; every benchmark writes its figures this way."""
     text = README.read_text()
-    section = readme_section(result)
-    pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.DOTALL)
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(text):
-        raise SystemExit(f"{README} has no {README_BEGIN} … {README_END} section")
+        raise SystemExit(f"{README} has no {begin} … {end} section")
     README.write_text(pattern.sub(lambda _: section, text))
+
+
+def write_readme(result: dict[str, Any]) -> None:
+    replace_readme_section(README_BEGIN, README_END, readme_section(result))
 
 
 def orchestrate(args: argparse.Namespace) -> None:

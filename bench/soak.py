@@ -84,6 +84,7 @@ from bench.realtime import (  # noqa: E402 (after the path)
     ms,
     percentile,
     redis_pid,
+    replace_readme_section,
     rss_kib,
     say,
     stop,
@@ -1447,12 +1448,7 @@ def kind_of(result: dict[str, Any]) -> str:
 
 
 def write_readme(result: dict[str, Any]) -> None:
-    text = README.read_text()
-    section = readme_section(result)
-    pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{README} has no {README_BEGIN} … {README_END} section")
-    README.write_text(pattern.sub(lambda _: section, text))
+    replace_readme_section(README_BEGIN, README_END, readme_section(result))
 
 
 # --------------------------------------------------------------------------- orchestrator
