@@ -159,11 +159,13 @@ def drop_plain_indexes(conn: psycopg.Connection[Any]) -> list[str]:
     return [definition for _name, definition, _size in rows]
 
 
-def run_parallel(url: str, statements: list[str], jobs: int, setup: str = "") -> None:
-    """Run independent statements (index builds, vacuums) on ``jobs`` connections at once."""
-    pending: queue.Queue[str] = queue.Queue()
-    for statement in statements:
-        pending.put(statement)
+def run_parallel(url: str, statements: list[Any], jobs: int, setup: str = "") -> list[Any]:
+    """Run independent statements (index builds, vacuums, checks) on ``jobs`` connections at once;
+    returns each statement's first value, in their order (None where a statement returns no rows)."""
+    pending: queue.Queue[tuple[int, Any]] = queue.Queue()
+    for index, statement in enumerate(statements):
+        pending.put((index, statement))
+    results: list[Any] = [None] * len(statements)
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -173,10 +175,13 @@ def run_parallel(url: str, statements: list[str], jobs: int, setup: str = "") ->
                     conn.execute(setup)
                 while True:
                     try:
-                        statement = pending.get_nowait()
+                        index, statement = pending.get_nowait()
                     except queue.Empty:
                         return
-                    conn.execute(statement)  # our own DDL, no parameters
+                    cursor = conn.execute(statement)  # our own SQL, no parameters
+                    if cursor.description:
+                        row = cursor.fetchone()
+                        results[index] = row[0] if row else None
         except BaseException as error:
             errors.append(error)
 
@@ -187,6 +192,7 @@ def run_parallel(url: str, statements: list[str], jobs: int, setup: str = "") ->
         thread.join()
     if errors:
         raise errors[0]
+    return results
 
 
 FOREIGN_KEYS = """
@@ -206,47 +212,20 @@ def check_foreign_keys(url: str, jobs: int) -> int:
     triggers); returns how many were checked and stops the run at the first violation found."""
     with psycopg.connect(url) as conn:
         keys = conn.execute(FOREIGN_KEYS, [list(TABLES)]).fetchall()
-    pending: queue.Queue[tuple[str, sql.Composed]] = queue.Queue()
-    for name, table, column, target, target_column in keys:
-        pending.put(
-            (
-                name,
-                sql.SQL(
-                    "SELECT count(*) FROM {t} x WHERE x.{c} IS NOT NULL "
-                    "AND NOT EXISTS (SELECT 1 FROM {r} y WHERE y.{rc} = x.{c})"
-                ).format(
-                    t=sql.Identifier(table),
-                    c=sql.Identifier(column),
-                    r=sql.Identifier(target),
-                    rc=sql.Identifier(target_column),
-                ),
-            )
+    queries = [
+        sql.SQL(
+            "SELECT count(*) FROM {t} x WHERE x.{c} IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM {r} y WHERE y.{rc} = x.{c})"
+        ).format(
+            t=sql.Identifier(table),
+            c=sql.Identifier(column),
+            r=sql.Identifier(target),
+            rc=sql.Identifier(target_column),
         )
-    dangling: dict[str, int] = {}
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("SET work_mem = '256MB'")
-                while True:
-                    try:
-                        name, query = pending.get_nowait()
-                    except queue.Empty:
-                        return
-                    row = conn.execute(query).fetchone()
-                    if row and row[0]:
-                        dangling[name] = int(row[0])
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(max(1, jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+        for _name, table, column, target, target_column in keys
+    ]
+    counts = run_parallel(url, queries, jobs, setup="SET work_mem = '256MB'")
+    dangling = {key[0]: int(count) for key, count in zip(keys, counts, strict=True) if count}
     if dangling:
         raise SystemExit(f"Foreign keys without their rows: {dangling}")
     return len(keys)
