@@ -222,6 +222,12 @@ class Scope:
     agency_names: dict[int, str] = field(compare=False)
     filtered_by: int | None = None
 
+    def narrowed_to(self, agency: Agency) -> Scope:
+        """The same scope for one of its agencies (the agency filter); any other agency is a 404."""
+        if agency.pk not in self.member_ids:
+            raise Http404
+        return replace(self, agency_ids=frozenset({agency.pk}), filtered_by=agency.pk)
+
     @property
     def suppress(self) -> bool:
         return self.kind == "workspace"
@@ -258,21 +264,19 @@ def resolve_scope(actor: Actor, target: Workspace | Agency, agency: Agency | Non
         members, kind, name = {target.pk}, "agency", target.display_name
     else:
         raise TypeError("Figures are kept for a workspace or an agency.")
-    if agency is not None and agency.pk not in members:
-        raise Http404
     names = {
         pk: short or full
         for pk, short, full in Agency.objects.filter(pk__in=members).values_list("pk", "short_name", "name")
     }
-    return Scope(
+    scope = Scope(
         kind=kind,
         pk=target.pk,
         name=name,
         member_ids=frozenset(members),
-        agency_ids=frozenset({agency.pk} if agency is not None else members),
+        agency_ids=frozenset(members),
         agency_names=names,
-        filtered_by=agency.pk if agency is not None else None,
     )
+    return scope if agency is None else scope.narrowed_to(agency)
 
 
 def dashboard(

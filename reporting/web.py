@@ -41,6 +41,6 @@ def load(actor: Actor, kind: str, pk: int, query: Any) -> Loaded:
     board = None
     if form.is_valid():
         if form.chosen_agency is not None:
-            scope = resolve_scope(actor, target, form.chosen_agency)
+            scope = scope.narrowed_to(form.chosen_agency)
         board = figures_of(scope, form.period)
     return Loaded(target=target, scope=scope, form=form, dashboard=board)
