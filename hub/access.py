@@ -50,6 +50,7 @@ from housing.models import (
     Tenancy,
 )
 from hub.models import AuditEntry
+from hub.queries import among
 from referrals.models import (
     CaseFile,
     Category,
@@ -138,7 +139,7 @@ def _visible_workspaces(actor: Actor) -> Q:
     by_user = WorkspaceUserObjectPermission.objects.filter(
         user_id=cast(int, actor.pk), permission__codename=VIEW_WORKSPACE
     ).values("content_object_id")
-    return Q(pk__in=_workspace_ids(actor, VIEW_WORKSPACE)) | Q(pk__in=by_user)
+    return among("pk", _workspace_ids(actor, VIEW_WORKSPACE), by_user)
 
 
 def _partner_agency_ids(actor: Actor) -> QuerySet[Any]:
@@ -241,7 +242,7 @@ def _category_q(category: str, prefix: str = "") -> Q:
 
 
 def _person_filter(own: set[int]) -> Q:
-    return Q(pk__in=_held_persons(own)) | Q(pk__in=_shares_to(own).values("person_id"))
+    return among("pk", _held_persons(own), _shares_to(own).values("person_id"))
 
 
 def _persons_with_any(own: set[int], categories: Iterable[str]) -> QuerySet[Any]:
@@ -250,7 +251,7 @@ def _persons_with_any(own: set[int], categories: Iterable[str]) -> QuerySet[Any]
     for category in categories:
         wanted |= _category_q(category)
     shared = _shares_to(own).filter(wanted).values("person_id")
-    return Person.objects.filter(Q(pk__in=_held_persons(own)) | Q(pk__in=shared), merged_into=None).values("pk")
+    return Person.objects.filter(among("pk", _held_persons(own), shared), merged_into=None).values("pk")
 
 
 def person_categories(actor: Actor, person: Person) -> frozenset[str]:
@@ -650,8 +651,13 @@ LISTING_ACTIONS = frozenset({"change", "publish", "withdraw", "end", "reopen", "
 
 def _visible_listings(actor: Actor, own: set[int]) -> QuerySet[Listing]:
     workspaces = Workspace.objects.filter(_visible_workspaces(actor)).values("pk")
-    shared = ListingShare.objects.filter(Q(agency_id__in=own) | Q(workspace_id__in=workspaces)).values("listing_id")
-    return Listing.objects.filter(Q(owner_agency_id__in=own) | (Q(pk__in=shared) & ~Q(status=ListingStatus.DRAFT)))
+    owned = Listing.objects.filter(owner_agency_id__in=own).values("pk")
+    shared_with_agency = ListingShare.objects.filter(agency_id__in=own).values("listing_id")
+    shared_at_table = ListingShare.objects.filter(workspace_id__in=workspaces).values("listing_id")
+    # A draft stays with its owner, shared or not.
+    return Listing.objects.filter(among("pk", owned, shared_with_agency, shared_at_table)).filter(
+        Q(owner_agency_id__in=own) | ~Q(status=ListingStatus.DRAFT)
+    )
 
 
 def _visible_household_ids(own: set[int]) -> QuerySet[Any]:

@@ -106,6 +106,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, Staff, Workspace, WorkspaceMembership
 from housing.models import Listing, ListingStatus
 from hub import access
+from hub.queries import among
 from referrals.models import (
     CaseFile,
     Enrollment,
@@ -746,10 +747,9 @@ def waiting_time(scope: Scope, period: Period, *, integration_course: bool) -> F
 
 
 def _enrollments(scope: Scope) -> QuerySet[Enrollment]:
-    return Enrollment.objects.filter(
-        Q(requested_by_agency_id__in=scope.agency_ids) | Q(measure__provider_id__in=scope.agency_ids),
-        _not_merged("person_id"),
-    )
+    requested = Enrollment.objects.filter(requested_by_agency_id__in=scope.agency_ids).values("pk")
+    provided = Enrollment.objects.filter(measure__provider_id__in=scope.agency_ids).values("pk")
+    return Enrollment.objects.filter(among("pk", requested, provided), _not_merged("person_id"))
 
 
 def _completed_in(period: Period) -> Q:
@@ -797,7 +797,11 @@ def outcomes(scope: Scope, period: Period) -> Figure:
     steps = dict(
         PlanStep.objects.annotate(on=Coalesce(F("starts_on"), F("due_on")))
         .filter(
-            Q(owner_agency_id__in=scope.agency_ids) | Q(plan__agency_id__in=scope.agency_ids),
+            among(
+                "pk",
+                PlanStep.objects.filter(owner_agency_id__in=scope.agency_ids).values("pk"),
+                PlanStep.objects.filter(plan__agency_id__in=scope.agency_ids).values("pk"),
+            ),
             _not_merged("plan__person_id"),
             kind__in=OUTCOME_STEPS,
             status=StepStatus.DONE,
