@@ -306,7 +306,7 @@ async def client_main(spec_path: str) -> None:
     latency_ids, latency_us = array("q"), array("q")
     leaks: list[list[int]] = []
     missing_by_socket: dict[int, set[int]] = {}
-    received = []  # distinct events per socket: the consumer remembers up to DELIVERED_MEMORY of them
+    received = []  # distinct events per socket
     for index in range(count):
         cookie = cookie_of(index)
         counts = per_agency[agency_of_cookie[cookie]]

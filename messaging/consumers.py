@@ -58,7 +58,10 @@ logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 5
 REPLAY_LIMIT = 1000
-DELIVERED_MEMORY = 2000
+# Event ids a socket remembers having passed on. Ids above its mark stay (the gap repair may bring
+# them again); of those at or below it only the newest few, for a group's copy arriving late.
+RECENT_DELIVERED = 256
+DELIVERED_MEMORY = 2000  # the cap, for a socket whose mark stands still (no hello yet, a hole held open)
 
 # Close codes of the application range: the client does not retry 4401/4403.
 CLOSE_UNAUTHENTICATED = 4401
@@ -267,9 +270,14 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         """An event sent to several of the user's groups arrives once per group; pass it on once."""
         if event_id in self.delivered:
             return False
-        self.delivered[event_id] = None
-        if len(self.delivered) > DELIVERED_MEMORY:
-            self.delivered.pop(next(iter(self.delivered)))
+        delivered = self.delivered
+        delivered[event_id] = None
+        mark = self.newest_seen or 0
+        while len(delivered) > RECENT_DELIVERED:
+            oldest = next(iter(delivered))
+            if oldest > mark and len(delivered) <= DELIVERED_MEMORY:
+                break
+            del delivered[oldest]
         return True
 
     async def sync_groups(self) -> bool:
