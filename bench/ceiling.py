@@ -4,6 +4,8 @@
   serializer, pagination, filters, ordering and ``select_related``) with a plain foreign-key filter,
   ``to_agency_id = <the user's agency>``, instead of ``hub.access`` and its ``AccessPolicy``. Its rows
   are the app's ``?direction=incoming`` list.
+- ``PlainSentOrReceivedList``, the ceiling of the whole list: ``from_agency_id`` or ``to_agency_id``
+  the user's agency, the rows of the app's list without a direction.
 - ``GuardianReferralList``, the naive stack: the same list filtered through django-guardian's
   generic object permissions (``get_objects_for_user`` over ``guardian_groupobjectpermission``,
   one group per agency), as a team would build it with guardian's defaults. ``bench/pages.py``
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
@@ -55,8 +57,16 @@ class PlainReferralList(BenchReferralList):
     def rows(self) -> QuerySet[Referral]:
         # The user's agency from the membership row the serializer loads anyway (redirected_to asks
         # for the user's agencies; the answer is kept for the request), so the ceiling pays no extra query.
-        agency = min(access.agency_ids(request_actor(self.request)), default=None)
-        return Referral.objects.filter(to_agency_id=agency)
+        return Referral.objects.filter(to_agency_id=self.agency())
+
+    def agency(self) -> int | None:
+        return min(access.agency_ids(request_actor(self.request)), default=None)
+
+
+class PlainSentOrReceivedList(PlainReferralList):
+    def rows(self) -> QuerySet[Referral]:
+        agency = self.agency()
+        return Referral.objects.filter(Q(from_agency_id=agency) | Q(to_agency_id=agency))
 
 
 class GuardianReferralList(BenchReferralList):

@@ -15,6 +15,7 @@ Targets (a caseworker's session; the clients spread over several caseworkers of 
 - ``flats``: the flat search (``housing-listing-list`` with status, rooms and rent-limit filters);
 - ``dashboard``: the start page; ``figures``: the round table's figures (``reporting-workspace``);
 - ``ceiling``: the API's referral list with a plain ``to_agency_id`` filter and no access layer;
+  ``ceiling-all``: the same with ``from_agency_id`` or ``to_agency_id``, the rows of ``api-referrals``;
 - ``naive``: the same list through django-guardian's generic object permissions, rows filled here;
 - ``hello``: a DRF ``APIView`` answering ``{"hello": "world"}``.
 
@@ -87,6 +88,7 @@ MIN_ROWS = 20
 # The ratios the README reports: (name, numerator, denominator, what is compared).
 RATIOS = (
     ("api-referrals-in / ceiling", "api-referrals-in", "ceiling", "same rows: the access layer's cost"),
+    ("api-referrals / ceiling-all", "api-referrals", "ceiling-all", "same rows, sent or received"),
     ("api-referrals / ceiling", "api-referrals", "ceiling", "sent or received against received only"),
     ("api-referrals / naive", "api-referrals", "naive", "same rows: hub.access against guardian's tables"),
 )
@@ -134,6 +136,12 @@ def targets_for(setup: dict[str, Any]) -> list[Target]:
             "figures", "round table's figures (reporting-workspace)", f"/workspaces/{setup['workspace']}/figures/", ""
         ),
         Target("ceiling", "API list, plain to_agency_id filter", "/api/bench/ceiling/referrals/", "json"),
+        Target(
+            "ceiling-all",
+            "API list, plain from_agency_id or to_agency_id filter",
+            "/api/bench/ceiling/referrals/all/",
+            "json",
+        ),
         Target("naive", "API list through guardian's generic tables", "/api/bench/naive/referrals/", "json"),
         Target("hello", "DRF hello (APIView)", "/api/bench/hello/", ""),
     ]

@@ -15,6 +15,11 @@ from hub.urls import urlpatterns as hub_routes
 urlpatterns = [
     *hub_routes,
     path("api/bench/ceiling/referrals/", ceiling.PlainReferralList.as_view(), name="bench-ceiling-referrals"),
+    path(
+        "api/bench/ceiling/referrals/all/",
+        ceiling.PlainSentOrReceivedList.as_view(),
+        name="bench-ceiling-referrals-all",
+    ),
     path("api/bench/naive/referrals/", ceiling.GuardianReferralList.as_view(), name="bench-naive-referrals"),
     path("api/bench/hello/", ceiling.Hello.as_view(), name="bench-hello"),
 ]
