@@ -548,6 +548,9 @@ class Referral(models.Model):
             # Lists show the newest first: the first page reads a few dozen rows of this index
             # instead of sorting every referral an agency sent or received.
             models.Index(fields=["-created_at"], name="referral_newest_first"),
+            # The same for one side: a state's index above holds one row of an agency in hundreds.
+            models.Index(fields=["to_agency", "-created_at", "-id"], name="referral_received_newest"),
+            models.Index(fields=["from_agency", "-created_at", "-id"], name="referral_sent_newest"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="referral_not_to_own_agency"),
