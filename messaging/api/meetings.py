@@ -33,7 +33,16 @@ from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer
 from agencies.models import Agency, Staff, User, Workspace
 from housing.api.serializers import ScopedIdField
 from hub import access
-from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, StrictInputMixin, request_actor
+from hub.api import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    NOT_FOUND,
+    AccessPolicy,
+    HubAPIMixin,
+    StrictInputMixin,
+    request_actor,
+    with_scopes,
+)
 from messaging.api.comments import CommentInputSerializer, CommentSerializer, TargetCommentsView
 from messaging.meetings import selectors, services
 from messaging.meetings.filters import ActionItemFilterSet, MeetingFilterSet
@@ -376,10 +385,7 @@ class MeetingAPIViewSet[M: Any](HubAPIMixin, viewsets.GenericViewSet[M]):
         }
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = dict(super().get_serializer_context())
-        if getattr(self, "swagger_fake_view", False):
-            return context
-        return {**context, **self.scopes()}
+        return with_scopes(self, super().get_serializer_context())
 
     def validated(self, serializer_class: type[Any], data: Any = None) -> dict[str, Any]:
         serializer = serializer_class(

@@ -39,7 +39,16 @@ from agencies.api.serializers import AgencyBriefSerializer, UserBriefSerializer,
 from agencies.api.serializers import VisibleAgencyListField as AgencyListField
 from agencies.models import Agency, User
 from hub import access
-from hub.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, AccessPolicy, HubAPIMixin, StrictInputMixin, request_actor
+from hub.api import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    NOT_FOUND,
+    AccessPolicy,
+    HubAPIMixin,
+    StrictInputMixin,
+    request_actor,
+    with_scopes,
+)
 from privacy import reads
 from referrals import selectors, services
 from referrals.filters import ConsentFilterSet, PersonFilterSet, ReferralFilterSet, ShareFilterSet
@@ -326,11 +335,7 @@ class CaseViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
         }
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = dict(super().get_serializer_context())
-        # The schema generator builds serializers without a user.
-        if getattr(self, "swagger_fake_view", False):
-            return context
-        return {**context, **self.scopes()}
+        return with_scopes(self, super().get_serializer_context())
 
 
 @extend_schema(tags=["persons"])
