@@ -44,6 +44,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from referrals.samples import LANGUAGE_SETS, QUALIFICATIONS
+
 UTC = datetime.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = 86400
@@ -665,18 +667,6 @@ def measure_count(scale: Scale) -> int:
     return max(6, scale.persons // 100)
 
 
-LANGUAGE_SETS = [
-    [("Arabisch", "native"), ("Deutsch", "A2"), ("Englisch", "B1")],
-    [("Ukrainisch", "native"), ("Russisch", "C1"), ("Deutsch", "A1")],
-    [("Dari", "native"), ("Paschtu", "B2"), ("Deutsch", "B1")],
-    [("Tigrinya", "native"), ("Arabisch", "A2"), ("Deutsch", "A2")],
-]
-QUALIFICATIONS = [
-    {"kind": "vocational", "title": "Elektriker", "country": "Syrien", "recognition": "pending"},
-    {"kind": "academic", "title": "Bachelor Pflegewissenschaft", "country": "Ukraine", "recognition": "partial"},
-    {"kind": "school", "title": "Abitur", "country": "Afghanistan", "recognition": "full"},
-    {"kind": "vocational", "title": "Schneiderin", "country": "Eritrea", "recognition": "not_started"},
-]
 PROFILE_LANGUAGES = [as_json([{"language": n, "level": level} for n, level in s]) for s in LANGUAGE_SETS]
 PROFILE_QUALIFICATIONS = [as_json([q]) for q in QUALIFICATIONS]
 PROFILE_WORK = [

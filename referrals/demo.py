@@ -23,6 +23,7 @@ from referrals.models import (
     ReferralStatusChange,
     StepStatus,
 )
+from referrals.samples import LANGUAGE_SETS, QUALIFICATIONS
 
 FIRST_NAMES = [
     "Amina", "Ahmad", "Fatima", "Mohammed", "Yusuf", "Layla", "Omar", "Mariam", "Hassan", "Zainab",
@@ -141,18 +142,6 @@ MEASURES = [
     ("Aktivierung auf Arabisch: Arbeitsmarkt kennenlernen", "activation", "Arabisch", 12, 7),
     ("Orientierungskurs Ukrainisch-Deutsch", "counselling", "Ukrainisch, Deutsch", 16, 21),
     ("Qualifizierung Lagerlogistik mit Staplerschein", "qualification", "Deutsch, Dari", 10, 60),
-]
-LANGUAGE_SETS = [
-    [("Arabisch", "native"), ("Deutsch", "A2"), ("Englisch", "B1")],
-    [("Ukrainisch", "native"), ("Russisch", "C1"), ("Deutsch", "A1")],
-    [("Dari", "native"), ("Paschtu", "B2"), ("Deutsch", "B1")],
-    [("Tigrinya", "native"), ("Arabisch", "A2"), ("Deutsch", "A2")],
-]
-QUALIFICATIONS = [
-    {"kind": "vocational", "title": "Elektriker", "country": "Syrien", "recognition": "pending"},
-    {"kind": "academic", "title": "Bachelor Pflegewissenschaft", "country": "Ukraine", "recognition": "partial"},
-    {"kind": "school", "title": "Abitur", "country": "Afghanistan", "recognition": "full"},
-    {"kind": "vocational", "title": "Schneiderin", "country": "Eritrea", "recognition": "not_started"},
 ]
 
 
