@@ -895,15 +895,21 @@ def write_readme(result: dict[str, Any]) -> None:
     replace_readme_section(README_BEGIN, README_END, readme_section(result))
 
 
-def orchestrate(args: argparse.Namespace) -> None:
-    if args.nice:
-        # Inherited by every process of the run (not by PostgreSQL and Redis): on a machine shared with
-        # other work, that work then takes the CPU only when the run leaves it idle.
-        try:
-            os.nice(args.nice)
-        except PermissionError:
-            say(f"Cannot change the priority by {args.nice} (not root): running at the normal priority")
-            args.nice = 0
+def lower_priority(args: argparse.Namespace) -> None:
+    """Inherited by every process of the run (not by PostgreSQL and Redis): on a machine shared with
+    other work, that work then takes the CPU only when the run leaves it idle."""
+    if not args.nice:
+        return
+    try:
+        os.nice(args.nice)
+    except PermissionError:
+        say(f"Cannot change the priority by {args.nice} (not root): running at the normal priority")
+        args.nice = 0
+
+
+def production_environment(args: argparse.Namespace, **more: str) -> None:
+    """The environment of the run's servers and of this process: the hub's production settings, on
+    the run's database and Redis."""
     os.environ.update(
         {
             "DEBUG": "false",
@@ -915,8 +921,14 @@ def orchestrate(args: argparse.Namespace) -> None:
             "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "hub.settings",
             "PYTHONPATH": str(REPO),
+            **more,
         }
     )
+
+
+def orchestrate(args: argparse.Namespace) -> None:
+    lower_priority(args)
+    production_environment(args)
     django_setup()
     say(f"Preparing {len(args.clients)} batches of referrals for {args.events} events each through the services")
     data = prepare(len(args.clients), args.events)

@@ -79,10 +79,12 @@ from bench.realtime import (  # noqa: E402 (after the path)
     emit,
     expect,
     free_port,
+    lower_priority,
     machine_busy,
     machine_facts,
     ms,
     percentile,
+    production_environment,
     redis_pid,
     replace_readme_section,
     rss_kib,
@@ -1455,30 +1457,17 @@ def write_readme(result: dict[str, Any]) -> None:
 
 
 def orchestrate(args: argparse.Namespace) -> None:
-    if args.nice:
-        try:
-            os.nice(args.nice)
-        except PermissionError:
-            say(f"Cannot change the priority by {args.nice} (not root): running at the normal priority")
-            args.nice = 0
+    lower_priority(args)
     workdir = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     prefix = f"soak{secrets.token_hex(4)}"
     modules = {layer: settings_module(workdir, layer, prefix) for layer in args.channel_layer}
-    os.environ.update(
-        {
-            "DEBUG": "false",
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": f"{ORIGIN_HOST},localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": args.database_url,
-            "REDIS_URL": args.redis_url,
-            "LOG_LEVEL": "WARNING",
-            # Every process of the run, this one too, uses the first phase's layer, with this run's prefix.
-            "DJANGO_SETTINGS_MODULE": modules[args.channel_layer[0]],
-            "PYTHONPATH": os.pathsep.join([str(workdir), str(REPO)]),
-            # Collected for this run, as scripts/serve-production collects them: pages need the manifest.
-            "STATIC_ROOT": str(workdir / "static"),
-        }
+    production_environment(
+        args,
+        # Every process of the run, this one too, uses the first phase's layer, with this run's prefix.
+        DJANGO_SETTINGS_MODULE=modules[args.channel_layer[0]],
+        PYTHONPATH=os.pathsep.join([str(workdir), str(REPO)]),
+        # Collected for this run, as scripts/serve-production collects them: pages need the manifest.
+        STATIC_ROOT=str(workdir / "static"),
     )
     sys.path.insert(0, str(workdir))
     django_setup()
