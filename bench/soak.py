@@ -28,16 +28,17 @@ A **leak** is an event a socket received whose audience does not meet its user's
 Memory: the RSS of the uvicorn process and of each gunicorn worker every ``--sample`` seconds; the
 first minute is warm-up; the slope is a least-squares fit over the rest, with its 95 % interval.
 
-``--channel-layer pubsub core`` runs one phase per channel layer: the hub's
-``RedisPubSubChannelLayer`` and Channels' default ``channels_redis.core.RedisChannelLayer``
-(the naive choice), each in a settings module of its own that imports ``hub.settings`` and
-replaces only ``CHANNEL_LAYERS`` (with a prefix of this run, so that other runs on the same Redis
-do not hear these events).
+``--channel-layer pubsub core core-per-socket`` runs one phase each: the hub's
+``RedisPubSubChannelLayer``; Channels' default ``channels_redis.core.RedisChannelLayer`` under the
+hub's consumer; and that layer under the consumer of Channels' tutorial (``bench/naive_ws.py``: a
+layer channel per socket, in each of its user's groups), the naive stack whole. Each phase has a
+settings module of its own that imports ``hub.settings`` and replaces only ``CHANNEL_LAYERS``
+(with a prefix of this run, so that other runs on the same Redis do not hear these events).
 
 Run by hand, never by pytest (see bench/README.md):
 
     uv run python bench/soak.py --duration 600 --sockets 1000 --write-readme
-    uv run python bench/soak.py --channel-layer pubsub core --duration 120 --sockets 1000 --write-readme
+    uv run python bench/soak.py --channel-layer pubsub core core-per-socket --duration 120 --sockets 1000 --write-readme
 """
 
 from __future__ import annotations
@@ -110,9 +111,14 @@ AGENCIES = (
 ROUND_TABLE = ("jobcenter", "social", "youth")
 OUTSIDER = "outsider"
 CATEGORIES = ["identity", "contact"]
+PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"  # the hub's (hub/settings.py)
+CORE = "channels_redis.core.RedisChannelLayer"  # Channels' documented default
+HUB_ASGI = "hub.asgi:application"
+# Each phase's channel layer and websocket consumer: the hub's, or the naive stack's parts.
 LAYERS = {
-    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",  # the hub's (hub/settings.py)
-    "core": "channels_redis.core.RedisChannelLayer",  # Channels' documented default
+    "pubsub": (PUBSUB, HUB_ASGI),
+    "core": (CORE, HUB_ASGI),
+    "core-per-socket": (CORE, "bench.naive_ws:application"),  # Channels' tutorial consumer
 }
 EVENT_PREFIX = '{"type": "event", "event": {"id": '  # messaging.consumers.encoded writes exactly this
 LISTINGS = 5
@@ -176,13 +182,14 @@ def trend(points: list[tuple[float, float]]) -> dict[str, float]:
 
 def settings_module(workdir: Path, layer: str, prefix: str) -> str:
     """A settings module that is ``hub.settings`` with only the channel layer replaced."""
-    name = f"soak_settings_{layer}"
+    name = f"soak_settings_{layer.replace('-', '_')}"
+    backend = LAYERS[layer][0]
     (workdir / f"{name}.py").write_text(
         f'"""hub.settings with the {layer} channel layer (bench/soak.py)."""\n\n'
         "from hub.settings import *  # noqa: F403\n"
         "from hub.settings import REDIS_URL\n\n"
         "CHANNEL_LAYERS = {\n"
-        f'    "default": {{"BACKEND": {LAYERS[layer]!r}, "CONFIG": {{"hosts": [REDIS_URL], "prefix": {prefix!r}}}}}\n'
+        f'    "default": {{"BACKEND": {backend!r}, "CONFIG": {{"hosts": [REDIS_URL], "prefix": {prefix!r}}}}}\n'
         "}\n"
     )
     return name
@@ -906,7 +913,7 @@ class Soak:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "hub.asgi:application",
+                LAYERS[layer][1],
                 "--ws",
                 "websockets-sansio",
                 "--ws-per-message-deflate",
@@ -1263,7 +1270,8 @@ def summarise(
     publisher_events = len(commit_of)
     return {
         "layer": layer,
-        "backend": LAYERS[layer],
+        "backend": LAYERS[layer][0],
+        "consumer": LAYERS[layer][1],
         "duration_s": duration,
         "traffic_s": round(traffic_s, 1),
         "warm_up_s": warm_up,
@@ -1389,33 +1397,28 @@ def layers_table(result: dict[str, Any]) -> list[str]:
     lines = [
         f"Channel layers measured {result['date']} with `{result['command']}`:",
         "",
-        "| layer | latency p50 / p99 / max (ms) | deliveries/s | lost live / after catch-up "
+        "| layer | latency p50 / p99 / max (ms) | deliveries/s | lost live / after catch-up | duplicates "
         "| CPU per delivery uvicorn / Redis (µs) | publisher CPU per step (ms) | CPU % uvicorn / Redis / other |",
-        "|---|---|---:|---|---|---:|---|",
+        "|---|---|---:|---|---:|---|---:|---|",
     ]
     for layer, phase in phases.items():
         latency, delivery, cpu = phase["latency"], phase["delivery"], phase["cpu"]
         lines.append(
             f"| {layer} (`{phase['backend'].rsplit('.', 1)[1]}`) | {ms(latency['p50_ms'])} / {ms(latency['p99_ms'])} / "
             f"{ms(latency['max_ms'])} | {delivery['per_s']:.0f} | {delivery['lost_live']} / "
-            f"{delivery['lost_after_catch_up']} | {phase['uvicorn_cpu_us_per_delivery']:g} / "
+            f"{delivery['lost_after_catch_up']} | {delivery.get('duplicates', 0)} "
+            f"| {phase['uvicorn_cpu_us_per_delivery']:g} / "
             f"{phase['redis_cpu_us_per_delivery']:g} | {phase['publisher_cpu_ms_per_step']:g} "
             f"| {cpu['uvicorn']:.0f} / {cpu.get('redis', 0):.0f} / "
             f"{cpu['other']:.0f} |"
         )
-    if "pubsub" in phases and "core" in phases:
-        hub, naive = phases["pubsub"], phases["core"]
-
-        def ratio(key: str, source: str = "latency") -> str:
-            a, b = naive[source][key], hub[source][key]
-            return f"{a / b:.2f}×" if b else "–"
-
+    hub = phases.get("pubsub")
+    for layer, naive in phases.items():
+        if hub is None or naive is hub:
+            continue
+        p50, p99 = (naive["latency"][key] / max(1e-9, hub["latency"][key]) for key in ("p50_ms", "p99_ms"))
         cpu_ratio = naive["uvicorn_cpu_us_per_delivery"] / max(1e-9, hub["uvicorn_cpu_us_per_delivery"])
-        lines += [
-            "",
-            f"Core over pub/sub: p50 {ratio('p50_ms')}, p99 {ratio('p99_ms')}, "
-            f"uvicorn CPU per delivery {cpu_ratio:.2f}×.",
-        ]
+        lines += ["", f"{layer} over pubsub: p50 {p50:.2f}×, p99 {p99:.2f}×, uvicorn CPU/delivery {cpu_ratio:.2f}×."]
     return lines
 
 
@@ -1535,7 +1538,8 @@ def main() -> None:
         nargs="+",
         choices=list(LAYERS),
         default=["pubsub"],
-        help="one phase per layer: pubsub (the hub's) or core (channels_redis' default RedisChannelLayer)",
+        help="one phase each: pubsub (the hub's), core (channels_redis' default RedisChannelLayer under the "
+        "hub's consumer) or core-per-socket (that layer under Channels' tutorial consumer, bench/naive_ws.py)",
     )
     parser.add_argument("--http-rate", type=float, default=30, help="requests per second of all simulated staff")
     parser.add_argument("--http-users", type=int, default=5, help="simulated staff per agency")
