@@ -323,6 +323,19 @@ def check_legal_basis(
     return Basis(legal_basis, None, reason.strip())
 
 
+def check_referral_basis(referral: Referral) -> Basis:
+    """The referral's own basis, checked by the same rules as when it was drafted."""
+    return check_legal_basis(
+        person=referral.person,
+        from_agency=referral.from_agency,
+        to_agency=referral.to_agency,
+        categories=list(referral.categories),
+        legal_basis=referral.legal_basis,
+        consent=referral.consent,
+        reason=referral.basis_reason,
+    )
+
+
 def _open_share(
     *, actor: User, person: Person, from_agency: Agency, to_agency: Agency, categories: list[str], basis: Basis
 ) -> Share:
@@ -529,15 +542,7 @@ def referral_transition(
     referral.status_note = note
     if action == "send":
         referral.sent_at = now
-        basis = check_legal_basis(
-            person=referral.person,
-            from_agency=referral.from_agency,
-            to_agency=referral.to_agency,
-            categories=list(referral.categories),
-            legal_basis=referral.legal_basis,
-            consent=referral.consent,
-            reason=referral.basis_reason,
-        )
+        basis = check_referral_basis(referral)
         referral.share = _open_share(
             actor=actor,  # type: ignore[arg-type]  # sending always has an actor
             person=referral.person,

@@ -25,7 +25,7 @@ from hub import access
 from messaging.models import Meeting
 from referrals import selectors, services
 from referrals.models import CaseFile, Consent, Person, Referral, Share
-from referrals.services import ENDS_SHARE, check_legal_basis
+from referrals.services import ENDS_SHARE, check_referral_basis
 from reporting.figures import Period, dashboard
 
 pytestmark = pytest.mark.django_db
@@ -146,15 +146,7 @@ def test_open_referrals_rest_on_a_lawful_basis(plan: Plan) -> None:
     for referral in running.select_related("person", "from_agency", "to_agency", "consent"):
         if referral.consent is not None and referral.consent.revoked_at is not None:
             continue
-        check_legal_basis(
-            person=referral.person,
-            from_agency=referral.from_agency,
-            to_agency=referral.to_agency,
-            categories=list(referral.categories),
-            legal_basis=referral.legal_basis,
-            consent=referral.consent,
-            reason=referral.basis_reason,
-        )
+        check_referral_basis(referral)
         checked += 1
     assert checked > 20
     assert Consent.objects.filter(referrals__isnull=False).exists()
