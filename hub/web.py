@@ -22,8 +22,13 @@ from hub.views import HubRequest
 PAGE_SIZE = 25
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page[Any]:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    per_page: int = PAGE_SIZE,
+    paginator: type[Paginator] = Paginator,
+) -> Page[Any]:
+    return paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def list_response(request: HubRequest, template: str, context: dict[str, Any]) -> HttpResponse:

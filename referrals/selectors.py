@@ -64,7 +64,9 @@ class PersonView:
 
 
 def person_list(actor: Actor) -> QuerySet[Person]:
-    return access.visible(actor, Person).select_related("responsible_agency", "household")
+    # The key last: namesakes keep their places from one page to the next.
+    ordering = ("last_name", "first_name", "pk")
+    return access.visible(actor, Person).select_related("responsible_agency", "household").order_by(*ordering)
 
 
 def person_view(actor: Actor, pk: object) -> PersonView:

@@ -49,6 +49,7 @@ from hub.api import (
     request_actor,
     with_scopes,
 )
+from hub.pagination import OnePassPagination
 from privacy import reads
 from referrals import selectors, services
 from referrals.filters import ConsentFilterSet, PersonFilterSet, ReferralFilterSet, ShareFilterSet
@@ -367,10 +368,11 @@ class CaseViewSet[M: models.Model](HubAPIMixin, viewsets.GenericViewSet[M]):
 class PersonViewSet(CaseViewSet[Person]):
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
+    pagination_class = OnePassPagination
     access_actions: ClassVar[dict[str, str]] = {"partial_update": "change", "merge": "merge"}
 
     def get_queryset(self) -> QuerySet[Person]:
-        return selectors.person_list(request_actor(self.request)).order_by("last_name", "first_name", "pk")
+        return selectors.person_list(request_actor(self.request))
 
     def show(self, persons: Iterable[Person]) -> dict[str, Any]:
         """The serializer context with the categories of every person on the page, in two queries."""
@@ -476,7 +478,7 @@ class HouseholdViewSet(CaseViewSet[Household]):
 
     def get_queryset(self) -> QuerySet[Household]:
         actor = request_actor(self.request)
-        members = selectors.person_list(actor).order_by("last_name", "first_name", "pk")
+        members = selectors.person_list(actor)
         return (
             access.visible(actor, Household)
             .prefetch_related(Prefetch("members", queryset=members))
