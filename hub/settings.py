@@ -128,10 +128,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Planner settings of each session, for the hub's short queries on an SSD (bench/README.md):
     # a lookup by primary key costs about as much as a sequential page, so the planner drives a
     # search from the persons an agency sees instead of scanning all of the state's; and compiling
-    # a query (JIT) took 430 of the flat search's 490 ms. DATABASE_SESSION_SETTINGS="" leaves the
-    # server's own settings in force.
+    # a query (JIT) took 430 of the flat search's 490 ms. Parallel workers help a lone report but
+    # cost more CPU than they save when every core already serves a request: without them the
+    # state's figures answered in 3.8 instead of 4.9 s under load. DATABASE_SESSION_SETTINGS=""
+    # leaves the server's own settings in force.
     DATABASES["default"]["OPTIONS"]["options"] = os.environ.get(
-        "DATABASE_SESSION_SETTINGS", "-c random_page_cost=1.1 -c jit=off"
+        "DATABASE_SESSION_SETTINGS", "-c random_page_cost=1.1 -c jit=off -c max_parallel_workers_per_gather=0"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
