@@ -974,6 +974,22 @@ def orchestrate(args: argparse.Namespace) -> None:
         say(f"{README} updated")
 
 
+def add_run_options(parser: argparse.ArgumentParser, *, database: str, roles: list[str]) -> None:
+    """The options every load script of several processes has: where, how quietly, and which part."""
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine before each phase"
+    )
+    parser.add_argument("--nice", type=int, default=-5, help="priority change of the run's processes (0: none)")
+    parser.add_argument("--write-readme", action="store_true", help="replace the figures in bench/README.md")
+    # The orchestrator starts its helpers as this script again, with their part and a spec file.
+    parser.add_argument("--role", choices=["orchestrator", *roles], default="orchestrator")
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000], help="numbers of sockets")
@@ -981,11 +997,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="events per second")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes sharing the sockets")
     parser.add_argument("--drain", type=float, default=6, help="seconds to wait for stragglers (gap repair: 5 s)")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench"),
-    )
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    add_run_options(parser, database="hub_bench", roles=["client", "publisher", "raw-server"])
     parser.add_argument(
         "--ws",
         default="websockets-sansio",
@@ -995,13 +1007,6 @@ def main() -> None:
     parser.add_argument(
         "--server-env", nargs="*", default=[], metavar="KEY=VALUE", help="extra environment of the hub's server"
     )
-    parser.add_argument(
-        "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine before each phase"
-    )
-    parser.add_argument("--nice", type=int, default=-5, help="priority change of the run's processes (0: none)")
-    parser.add_argument("--write-readme", action="store_true", help="replace the figures in bench/README.md")
-    parser.add_argument("--role", choices=["orchestrator", "client", "publisher", "raw-server"], default="orchestrator")
-    parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.role == "orchestrator":
