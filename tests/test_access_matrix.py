@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -41,36 +43,41 @@ def test_every_row_names_every_persona() -> None:
         assert set(row.statuses) == set(PERSONAS), row.id
 
 
-def answer(world: World, row: Row, persona: str) -> tuple[int, str]:
-    """The status ``persona`` gets for ``row``, and the URL asked (for the failure message)."""
+def answer(world: World, row: Row, persona: str, url: str, data: dict[str, Any]) -> int:
+    """The status ``persona`` gets for ``row`` at ``url``."""
     client = Client()
     if persona != ANON:
         client.force_login(world.persona(persona))
-    url = reverse(row.name, args=row.args(world))
     method = getattr(client, row.method.lower())
-    data = row.data(world) if callable(row.data) else row.data
     if row.name.startswith("api:"):
         response = method(url, data=data, content_type="application/json")
     else:
         response = method(url, data=data)
     if persona == ANON and response.status_code == 302 and row.name not in PUBLIC_REDIRECTS:
         assert response["Location"].startswith(reverse("login")), f"{row.method} {url} as anon"
-    return response.status_code, url
+    return response.status_code
+
+
+def forget_personas(world: World) -> None:
+    for name in PERSONAS:
+        if name != ANON:
+            access.forget(world.persona(name))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
 def test_access_matrix(world: World, row: Row) -> None:
-    """Every persona on one row, each in a savepoint that is rolled back, so that one persona's
-    successful write never changes what the next one finds (and the world is built once per row)."""
+    """Every persona on one row. The row's objects are built once (as is the world), and each
+    persona asks in a savepoint that is rolled back, so that one persona's successful write never
+    changes what the next one finds."""
+    url = reverse(row.name, args=row.args(world))
+    data = row.data(world) if callable(row.data) else row.data
     wrong = {}
     for persona in PERSONAS:
+        forget_personas(world)
         with transaction.atomic():
-            status, url = answer(world, row, persona)
+            status = answer(world, row, persona, url, data)
             transaction.set_rollback(True)
-        for name in PERSONAS:
-            if name != ANON:
-                access.forget(world.persona(name))
         if status != row.statuses[persona]:
             wrong[persona] = f"{row.method} {url}: expected {row.statuses[persona]}, got {status}"
     assert not wrong, wrong
