@@ -17,12 +17,15 @@ at the same round table, the immigration authority shares no workspace with them
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -112,6 +115,22 @@ def make_world() -> World:
         other_workspace=other,
         **users,
     )
+
+
+@contextlib.contextmanager
+def module_transaction(django_db_blocker: Any) -> Iterator[None]:
+    """A transaction around a whole module's tests, as Django's ``setUpTestData`` has one around a
+    class: rows built in it are there for every test (each in its own savepoint, pytest-django's
+    ``db``) and rolled back after the module's last test."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from agencies.models import User
 from hub.models import AuditEntry, Event
 from referrals import services
 from referrals.models import CaseFile, Consent, Household, Person, Referral, ReferralStatus, Share
-from tests.conftest import Case, World, make_case, make_world
+from tests.conftest import Case, World, make_case, make_world, module_transaction
 
 pytestmark = [
     pytest.mark.django_db,
@@ -59,14 +59,8 @@ class Response(Protocol):
 @pytest.fixture(scope="module")
 def module_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """The personas, built once for this module and rolled back at its end (like setUpTestData)."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield make_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with module_transaction(django_db_blocker), django_db_blocker.unblock():
+        yield make_world()
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
-from tests.conftest import make_world
+from tests.conftest import make_world, module_transaction
 from tests.reporting.county import County, make_county
 
 HERE = Path(__file__).parent
@@ -24,19 +23,10 @@ HERE = Path(__file__).parent
 
 @pytest.fixture(scope="module")
 def built_county(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[County]:
-    with django_db_blocker.unblock():
-        module_transaction = transaction.atomic()
-        module_transaction.__enter__()
-        try:
+    with module_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
             county = make_county(make_world())
-        except BaseException:
-            transaction.set_rollback(True)
-            module_transaction.__exit__(None, None, None)
-            raise
-    yield county
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        module_transaction.__exit__(None, None, None)
+        yield county
 
 
 @pytest.fixture
