@@ -23,9 +23,8 @@ from messaging import services as comment_services
 from messaging.models import Comment, Notification
 from referrals import services as referral_services
 from referrals.models import Referral
-from tests.conftest import PERSONAS, World, make_case, make_user
+from tests.conftest import ANON, PERSONAS, World, make_case, make_user
 
-ANON = "anon"
 MEMBERS = ("alice", "bob", "carol", "rita", "adam", "cora")
 JOBCENTER = ("alice", "rita", "adam", "cora")
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from django_tasks_db.models import DBTaskResult
 
 from agencies import services
 from agencies.models import Agency, AgencyKind, Staff, User, Workspace
+from hub import access
 from referrals import services as referral_services
 from referrals.models import Consent, Person
 
@@ -59,8 +60,21 @@ class World:
         user: User = getattr(self, name)
         return user
 
+    def reloaded(self) -> World:
+        """Fresh copies from the database, so that no cached state crosses tests sharing a world."""
+        return World(
+            **{f.name: type(value).objects.get(pk=value.pk) for f in fields(self) if (value := getattr(self, f.name))}
+        )
 
-PERSONAS = ["alice", "bob", "carol", "olga", "rita", "adam", "cora", "anon"]
+    def forget_access(self) -> None:
+        """Drop what ``hub.access`` cached on the personas (after a rolled-back savepoint)."""
+        for name in PERSONAS:
+            if name != ANON:
+                access.forget(self.persona(name))
+
+
+ANON = "anon"
+PERSONAS = ["alice", "bob", "carol", "olga", "rita", "adam", "cora", ANON]
 PASSWORD = "correct horse battery staple"
 
 

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from hub import access
 from tests.access_matrix import ANON, ROWS, Row
 from tests.conftest import PERSONAS, World
 
@@ -58,12 +57,6 @@ def answer(world: World, row: Row, persona: str, url: str, data: dict[str, Any])
     return response.status_code
 
 
-def forget_personas(world: World) -> None:
-    for name in PERSONAS:
-        if name != ANON:
-            access.forget(world.persona(name))
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
 def test_access_matrix(world: World, row: Row) -> None:
@@ -74,7 +67,7 @@ def test_access_matrix(world: World, row: Row) -> None:
     data = row.data(world) if callable(row.data) else row.data
     wrong = {}
     for persona in PERSONAS:
-        forget_personas(world)
+        world.forget_access()
         with transaction.atomic():
             status = answer(world, row, persona, url, data)
             transaction.set_rollback(True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import fields
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from rest_framework.authtoken.models import Token
@@ -19,7 +18,7 @@ from rest_framework.test import APIClient
 from agencies import services
 from agencies.models import Agency, Invitation, Staff, User, Workspace, WorkspaceMembership
 from hub.models import AuditEntry, Event
-from tests.conftest import World, make_world
+from tests.conftest import World, make_world, module_transaction
 
 pytestmark = [
     pytest.mark.django_db,
@@ -44,26 +43,14 @@ def module_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[Worl
     Django's ``setUpTestData``: building the world for each of the many cases
     here would take most of the run.
     """
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield make_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with module_transaction(django_db_blocker), django_db_blocker.unblock():
+        yield make_world()
 
 
 @pytest.fixture
 def world(module_world: World, db: None) -> World:
     """Fresh copies of the module's personas, so that no cached state crosses tests."""
-    return World(
-        **{
-            f.name: type(value).objects.get(pk=value.pk)
-            for f in fields(World)
-            if (value := getattr(module_world, f.name))
-        }
-    )
+    return module_world.reloaded()
 
 
 API = "/api/v1"

@@ -11,7 +11,6 @@ import datetime
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -66,13 +65,7 @@ def module_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[Worl
 @pytest.fixture
 def world(module_world: World, db: None) -> World:
     """Fresh copies of the module's personas, so that no cached memberships cross tests."""
-    return World(
-        **{
-            f.name: type(value).objects.get(pk=value.pk)
-            for f in fields(World)
-            if (value := getattr(module_world, f.name))
-        }
-    )
+    return module_world.reloaded()
 
 
 @pytest.fixture(autouse=True)

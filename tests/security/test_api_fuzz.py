@@ -39,7 +39,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hub import access
 from messaging.meetings import services as meeting_services
 from tests.access_matrix import ANON
 from tests.conftest import PERSONAS, World
@@ -148,9 +147,7 @@ def test_api_conforms_to_its_schema_for_every_persona(world: World) -> None:
                     except (Exception, FailureGroup) as error:
                         problems.append(f"{operation.label} as {persona}: {summary(error)}")
                     transaction.set_rollback(True)
-                for name in PERSONAS:
-                    if name != ANON:
-                        access.forget(world.persona(name))
+                world.forget_access()
         assert not problems, "\n".join(problems)
 
 
